@@ -1,1 +1,20 @@
-pub fn x(){}
+//! VoiceForge: a multi-tenant brand-voice content platform.
+//!
+//! One crate serves both runtimes: the Vercel function binaries under `api/` (one endpoint
+//! each, see [`routes`]) and the local server and CLI (`voiceforge serve`, feature `cli`).
+//! DESIGN.md maps the modules; each owns its tables and tests.
+#![warn(missing_docs)]
+
+pub mod auth;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod handlers;
+pub mod http;
+pub mod pagination;
+pub mod routes;
+#[cfg(feature = "cli")]
+pub mod server;
+pub mod telemetry;
+pub mod tenancy;
+pub mod usage;

@@ -1,0 +1,197 @@
+//! Typed settings, read once from the environment.
+//!
+//! Every variable is listed in the README. Defaults make `voiceforge serve` work offline;
+//! secrets are held in [`Secret`] so they never reach a log line or an error body.
+
+use std::{fmt, path::PathBuf, time::Duration};
+
+use anyhow::{Context, bail};
+
+/// A value that must not be printed: `Debug` shows only whether it is set.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a secret value.
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    /// The secret itself, for the one place that needs it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(if self.0.is_empty() { "Secret(<empty>)" } else { "Secret(<redacted>)" })
+    }
+}
+
+/// The Clerk instance whose session tokens the API accepts.
+#[derive(Clone, Debug)]
+pub struct ClerkSettings {
+    /// `iss` of the instance's tokens (its Frontend API URL).
+    pub issuer: String,
+    /// JWKS endpoint; defaults to `<issuer>/.well-known/jwks.json`.
+    pub jwks_url: String,
+    /// PEM public key for networkless verification (`CLERK_JWT_KEY`); wins over the JWKS.
+    pub jwt_key: Option<Secret>,
+    /// Allowed `azp` values; empty means any.
+    pub authorized_parties: Vec<String>,
+    /// Backend API secret, sent when the JWKS URL is Clerk's Backend API.
+    pub secret_key: Option<Secret>,
+}
+
+/// Everything VoiceForge reads from its environment.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// Pooled database URL used by requests (`DATABASE_URL`).
+    pub database_url: Secret,
+    /// Direct URL for migrations (`DATABASE_URL_UNPOOLED`, else `DATABASE_URL`).
+    pub database_url_unpooled: Secret,
+    /// Connections per process; small because each serverless instance has its own pool.
+    pub database_max_connections: u32,
+    /// Disable sqlx's statement cache for transaction-mode poolers (`DATABASE_STATEMENT_CACHE=0`).
+    pub database_statement_cache: usize,
+    /// How long a request waits for a pooled connection before answering 503.
+    pub database_acquire_timeout: Duration,
+    /// The production Clerk instance, when configured.
+    pub clerk: Option<ClerkSettings>,
+    /// Origins allowed by CORS (`CORS_ALLOWED_ORIGINS`, comma-separated); empty: same-origin only.
+    pub cors_allowed_origins: Vec<String>,
+    /// Largest request body accepted, in bytes (`MAX_BODY_BYTES`).
+    pub max_body_bytes: usize,
+    /// Folder for local state: dev issuer key, models (`VOICEFORGE_DATA_DIR`).
+    pub data_dir: PathBuf,
+    /// Shared secret of Vercel cron calls (`CRON_SECRET`).
+    pub cron_secret: Option<Secret>,
+}
+
+impl Settings {
+    /// Reads settings from the process environment.
+    pub fn from_env() -> anyhow::Result<Self> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads settings through `lookup`, so tests can supply their own environment.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> anyhow::Result<Self> {
+        let get = |name: &str| lookup(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+        let database_url =
+            get("DATABASE_URL").context("DATABASE_URL is not set (scripts/db prints one for a local database)")?;
+        let database_url_unpooled = get("DATABASE_URL_UNPOOLED").unwrap_or_else(|| database_url.clone());
+        let parse_num = |name: &str, default: u64| -> anyhow::Result<u64> {
+            match get(name) {
+                None => Ok(default),
+                Some(v) => v.parse().with_context(|| format!("{name} must be a whole number, got {v:?}")),
+            }
+        };
+        let clerk = match get("CLERK_ISSUER") {
+            None => {
+                if get("CLERK_JWT_KEY").is_some() || get("CLERK_JWKS_URL").is_some() {
+                    bail!("CLERK_JWT_KEY or CLERK_JWKS_URL is set but CLERK_ISSUER is not");
+                }
+                None
+            }
+            Some(issuer) => {
+                let issuer = issuer.trim_end_matches('/').to_owned();
+                url::Url::parse(&issuer).with_context(|| format!("CLERK_ISSUER is not a URL: {issuer:?}"))?;
+                let jwks_url = get("CLERK_JWKS_URL").unwrap_or_else(|| format!("{issuer}/.well-known/jwks.json"));
+                url::Url::parse(&jwks_url).with_context(|| format!("CLERK_JWKS_URL is not a URL: {jwks_url:?}"))?;
+                Some(ClerkSettings {
+                    issuer,
+                    jwks_url,
+                    // Vercel's UI often stores PEMs with literal "\n" sequences.
+                    jwt_key: get("CLERK_JWT_KEY").map(|k| Secret::new(k.replace("\\n", "\n"))),
+                    authorized_parties: split_list(get("CLERK_AUTHORIZED_PARTIES")),
+                    secret_key: get("CLERK_SECRET_KEY").map(Secret::new),
+                })
+            }
+        };
+        Ok(Self {
+            database_url: Secret::new(database_url),
+            database_url_unpooled: Secret::new(database_url_unpooled),
+            database_max_connections: parse_num("DATABASE_MAX_CONNECTIONS", 5)?.clamp(1, 100) as u32,
+            database_statement_cache: parse_num("DATABASE_STATEMENT_CACHE", 100)? as usize,
+            database_acquire_timeout: Duration::from_millis(parse_num("DATABASE_ACQUIRE_TIMEOUT_MS", 5_000)?),
+            clerk,
+            cors_allowed_origins: split_list(get("CORS_ALLOWED_ORIGINS"))
+                .into_iter()
+                .map(|o| o.trim_end_matches('/').to_owned())
+                .collect(),
+            max_body_bytes: parse_num("MAX_BODY_BYTES", 1024 * 1024)? as usize,
+            data_dir: data_dir_from(get("VOICEFORGE_DATA_DIR")),
+            cron_secret: get("CRON_SECRET").map(Secret::new),
+        })
+    }
+}
+
+/// The data folder (`VOICEFORGE_DATA_DIR`, default `.voiceforge`), for commands that need
+/// nothing else from the environment.
+pub fn data_dir_from_env() -> PathBuf {
+    data_dir_from(std::env::var("VOICEFORGE_DATA_DIR").ok().filter(|v| !v.trim().is_empty()))
+}
+
+fn data_dir_from(value: Option<String>) -> PathBuf {
+    value.map_or_else(|| PathBuf::from(".voiceforge"), PathBuf::from)
+}
+
+fn split_list(value: Option<String>) -> Vec<String> {
+    value.unwrap_or_default().split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn settings(vars: &[(&str, &str)]) -> anyhow::Result<Settings> {
+        let map: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Settings::from_lookup(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn database_url_is_required_and_named_in_the_error() {
+        let err = settings(&[]).unwrap_err().to_string();
+        assert!(err.contains("DATABASE_URL"), "{err}");
+    }
+
+    #[test]
+    fn clerk_jwks_url_defaults_to_the_issuers_well_known_path() {
+        let s =
+            settings(&[("DATABASE_URL", "postgres://x"), ("CLERK_ISSUER", "https://a.clerk.accounts.dev/")]).unwrap();
+        let clerk = s.clerk.unwrap();
+        assert_eq!(clerk.issuer, "https://a.clerk.accounts.dev");
+        assert_eq!(clerk.jwks_url, "https://a.clerk.accounts.dev/.well-known/jwks.json");
+        assert_eq!(s.database_url_unpooled.expose(), "postgres://x");
+    }
+
+    #[test]
+    fn a_key_without_an_issuer_is_a_configuration_error() {
+        assert!(settings(&[("DATABASE_URL", "postgres://x"), ("CLERK_JWT_KEY", "k")]).is_err());
+    }
+
+    #[test]
+    fn lists_are_split_and_trimmed() {
+        let s = settings(&[
+            ("DATABASE_URL", "postgres://x"),
+            ("CORS_ALLOWED_ORIGINS", " https://a.example/ , ,https://b.example"),
+        ])
+        .unwrap();
+        assert_eq!(s.cors_allowed_origins, ["https://a.example", "https://b.example"]);
+    }
+
+    #[test]
+    fn secrets_do_not_appear_in_debug_output() {
+        let s = settings(&[("DATABASE_URL", "postgres://user:hunter2@db/x"), ("CRON_SECRET", "s3cret")]).unwrap();
+        let shown = format!("{s:?}");
+        assert!(!shown.contains("hunter2") && !shown.contains("s3cret"), "{shown}");
+    }
+
+    #[test]
+    fn malformed_numbers_are_rejected_with_the_variable_name() {
+        let err = settings(&[("DATABASE_URL", "postgres://x"), ("MAX_BODY_BYTES", "lots")]).unwrap_err();
+        assert!(err.to_string().contains("MAX_BODY_BYTES"));
+    }
+}

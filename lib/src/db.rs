@@ -1,0 +1,87 @@
+//! The connection pool, migrations, and the check that the application's role cannot
+//! bypass row-level security.
+
+use std::{str::FromStr, time::Duration};
+
+use anyhow::{Context, bail};
+use sqlx::{
+    PgPool,
+    postgres::{PgConnectOptions, PgPoolOptions},
+};
+use tokio::sync::OnceCell;
+
+use crate::config::Settings;
+
+/// Migrations embedded from `migrations/` at build time.
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations");
+
+/// The pool plus a once-per-process verdict on the role's safety.
+pub struct Database {
+    pool: PgPool,
+    role_checked: OnceCell<()>,
+}
+
+impl Database {
+    /// A lazily connecting pool: a serverless instance pays for a connection only when a
+    /// request needs one, and a warm instance keeps it.
+    pub fn connect_lazy(settings: &Settings) -> anyhow::Result<Self> {
+        let options = PgConnectOptions::from_str(settings.database_url.expose())
+            .context("DATABASE_URL is not a valid Postgres URL")?
+            .statement_cache_capacity(settings.database_statement_cache)
+            .application_name("voiceforge");
+        let pool = PgPoolOptions::new()
+            .max_connections(settings.database_max_connections)
+            .acquire_timeout(settings.database_acquire_timeout)
+            .idle_timeout(Duration::from_secs(60))
+            .connect_lazy_with(options);
+        Ok(Self::from_pool(pool))
+    }
+
+    /// Wraps an existing pool (tests).
+    pub fn from_pool(pool: PgPool) -> Self {
+        Self { pool, role_checked: OnceCell::new() }
+    }
+
+    /// The pool, for the tenancy module's transactions.
+    pub(crate) fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    /// Refuses to serve when the role bypasses row-level security; checked once per process,
+    /// retried after a failure to connect.
+    pub async fn ensure_safe_role(&self) -> anyhow::Result<()> {
+        self.role_checked.get_or_try_init(|| check_role(&self.pool)).await.map(|_| ())
+    }
+
+    /// Whether the database answers a trivial query.
+    pub async fn ping(&self) -> bool {
+        sqlx::query_scalar::<_, i32>("SELECT 1").fetch_one(&self.pool).await.is_ok()
+    }
+}
+
+/// Fails when the connected role is a superuser or has BYPASSRLS: either would silently
+/// disable the database wall between tenants.
+pub async fn check_role(pool: &PgPool) -> anyhow::Result<()> {
+    let (name, superuser, bypass): (String, bool, bool) =
+        sqlx::query_as("SELECT rolname::text, rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user")
+            .fetch_one(pool)
+            .await
+            .context("checking the database role")?;
+    if superuser || bypass {
+        bail!(
+            "refusing to start: database role {name:?} is {} and would bypass row-level security; \
+             connect as a role without SUPERUSER and BYPASSRLS",
+            if superuser { "a superuser" } else { "BYPASSRLS" }
+        );
+    }
+    Ok(())
+}
+
+/// Applies pending migrations over `url` (the direct, unpooled URL in production).
+pub async fn migrate(url: &str) -> anyhow::Result<()> {
+    let pool =
+        PgPoolOptions::new().max_connections(1).connect(url).await.context("connecting to the database to migrate")?;
+    MIGRATOR.run(&pool).await.context("applying migrations")?;
+    pool.close().await;
+    Ok(())
+}

@@ -1,0 +1,80 @@
+//! Extractors that authenticate the caller and open their tenant transaction.
+
+use axum::{extract::FromRequestParts, http::request::Parts};
+
+use crate::{
+    auth::{AuthError, Identity, bearer_token},
+    error::ApiError,
+    http::App,
+    tenancy::Tenant,
+};
+
+impl From<AuthError> for ApiError {
+    fn from(err: AuthError) -> Self {
+        if err.is_forbidden() {
+            ApiError::forbidden(err.code(), err.to_string())
+        } else {
+            ApiError::unauthorized(err.code(), err.to_string())
+        }
+    }
+}
+
+/// A caller whose session token verified. Nothing has touched the database yet.
+pub struct Caller(pub Identity);
+
+impl FromRequestParts<App> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, app: &App) -> Result<Self, ApiError> {
+        let header = parts.headers.get(axum::http::header::AUTHORIZATION).map(|v| v.to_str().unwrap_or("\u{0}"));
+        let token = bearer_token(header)?;
+        Ok(Caller(app.verifier.verify(token).await?))
+    }
+}
+
+/// A verified caller inside their organization's transaction (see [`Tenant::begin`]).
+pub struct InTenant(pub Tenant);
+
+impl FromRequestParts<App> for InTenant {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, app: &App) -> Result<Self, ApiError> {
+        let Caller(identity) = Caller::from_request_parts(parts, app).await?;
+        app.db.ensure_safe_role().await.map_err(unsafe_role)?;
+        Ok(InTenant(Tenant::begin(&app.db, &identity).await?))
+    }
+}
+
+/// A failed role check: either the database is down (503) or the role is unsafe (500).
+pub fn unsafe_role(err: anyhow::Error) -> ApiError {
+    match err.downcast_ref::<sqlx::Error>().map(crate::error::is_unavailable) {
+        Some(true) => {
+            ApiError::unavailable("database_unavailable", "the database is unavailable; try again shortly", err)
+        }
+        _ => ApiError::internal(err),
+    }
+}
+
+/// The `{id}` of a dynamic route, from the path or, as Vercel adds it, from `?id=`.
+pub struct ResourceId(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for ResourceId {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        use axum::extract::{Path, Query};
+        let from_path = Path::<std::collections::HashMap<String, String>>::from_request_parts(parts, state)
+            .await
+            .ok()
+            .and_then(|Path(mut p)| p.remove("id"));
+        let from_query = || {
+            Query::<std::collections::HashMap<String, String>>::try_from_uri(&parts.uri)
+                .ok()
+                .and_then(|Query(mut q)| q.remove("id"))
+        };
+        match from_path.or_else(from_query) {
+            Some(id) if !id.is_empty() && id.len() <= 256 => Ok(ResourceId(id)),
+            _ => Err(ApiError::not_found("the resource")),
+        }
+    }
+}

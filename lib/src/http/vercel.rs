@@ -1,0 +1,82 @@
+//! The Vercel adapter: one endpoint per function binary, served through `vercel_runtime`.
+//!
+//! State lives for the life of the warm instance (the pool survives between invocations).
+//! Dev sign-in does not exist here: the function binaries build the lib without `cli`.
+
+use axum::body::Body;
+use http_body_util::BodyExt;
+use tower::ServiceExt;
+use vercel_runtime::{Request, ResponseBody, service_fn};
+
+use crate::{
+    auth::TokenVerifier,
+    config::Settings,
+    db::Database,
+    http::{App, AppInner, http_client, router},
+    routes::Endpoint,
+};
+
+/// Serves `endpoint` as a Vercel function until the runtime shuts it down.
+pub async fn run(endpoint: Endpoint) -> Result<(), vercel_runtime::Error> {
+    crate::telemetry::init();
+    let app = match build_app() {
+        Ok(app) => app,
+        Err(err) => {
+            tracing::error!("function start-up failed: {err:#}");
+            return Err(err.into());
+        }
+    };
+    let router = router(app, &[endpoint]);
+    vercel_runtime::run(service_fn(move |req: Request| {
+        let router = router.clone();
+        async move {
+            let response = router.oneshot(req.map(Body::new)).await.unwrap_or_else(|never| match never {});
+            into_function_response(response).await
+        }
+    }))
+    .await
+}
+
+/// Converts the router's response for the runtime: event streams are passed on frame by
+/// frame (the runtime needs a `Sync` body, axum's is not), everything else is sent whole.
+async fn into_function_response(
+    response: axum::response::Response,
+) -> Result<vercel_runtime::Response<ResponseBody>, vercel_runtime::Error> {
+    let (parts, body) = response.into_parts();
+    let streaming = parts
+        .headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"text/event-stream"));
+    if !streaming {
+        let bytes = body.collect().await?.to_bytes();
+        return Ok(vercel_runtime::Response::from_parts(parts, ResponseBody::from(bytes)));
+    }
+    let (tx, rx) = tokio::sync::mpsc::channel(16);
+    tokio::spawn(async move {
+        let mut body = body;
+        while let Some(frame) = body.frame().await {
+            let frame = frame.map_err(|e| Box::new(e) as vercel_runtime::Error);
+            let failed = frame.is_err();
+            if tx.send(frame).await.is_err() || failed {
+                break;
+            }
+        }
+    });
+    let stream = http_body_util::StreamBody::new(tokio_stream::wrappers::ReceiverStream::new(rx));
+    Ok(vercel_runtime::Response::from_parts(parts, ResponseBody::from(stream)))
+}
+
+fn build_app() -> anyhow::Result<App> {
+    let settings = Settings::from_env()?;
+    let http = http_client()?;
+    let verifier = TokenVerifier::new(crate::http::clerk_issuers(&settings), http.clone());
+    let db = Database::connect_lazy(&settings)?;
+    Ok(App::new(AppInner {
+        settings,
+        db,
+        verifier,
+        http,
+        #[cfg(feature = "cli")]
+        dev_issuer: None,
+    }))
+}

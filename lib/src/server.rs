@@ -1,0 +1,105 @@
+//! `voiceforge serve`: every endpoint on one listener, the built frontend, and the dev
+//! issuer for local sign-in. Production runs the same handlers as Vercel functions.
+
+use std::{net::SocketAddr, path::PathBuf, sync::Arc};
+
+use anyhow::Context;
+use axum::{
+    Router,
+    routing::{any, get, post},
+};
+use tower_http::services::{ServeDir, ServeFile};
+
+use crate::{
+    auth::{TokenVerifier, dev::DevIssuer},
+    config::Settings,
+    db::Database,
+    error::ApiError,
+    handlers::dev,
+    http::{self, App, AppInner, http_client},
+    routes::Endpoint,
+};
+
+/// How the local server is started.
+#[derive(Clone, Debug)]
+pub struct ServeOptions {
+    /// Address to listen on.
+    pub addr: SocketAddr,
+    /// Run the dev issuer (local sign-in); off with `--no-dev-auth`.
+    pub dev_auth: bool,
+    /// Folder of the built frontend, served for every non-API path when present.
+    pub frontend_dir: PathBuf,
+}
+
+/// Builds the application state for the local server: Clerk's issuer when configured, plus
+/// the dev issuer unless disabled.
+pub fn build_app(settings: Settings, dev_auth: bool) -> anyhow::Result<App> {
+    let http = http_client()?;
+    let mut issuers = http::clerk_issuers(&settings);
+    let dev_issuer = if dev_auth {
+        let issuer = DevIssuer::load_or_create(&settings.data_dir)
+            .with_context(|| format!("loading the dev issuer key from {}", settings.data_dir.display()))?;
+        issuers.push(issuer.issuer_config());
+        Some(Arc::new(issuer))
+    } else {
+        None
+    };
+    anyhow::ensure!(
+        !issuers.is_empty(),
+        "no token issuer: set CLERK_ISSUER (with CLERK_JWKS_URL or CLERK_JWT_KEY) or drop --no-dev-auth"
+    );
+    let db = Database::connect_lazy(&settings)?;
+    let verifier = TokenVerifier::new(issuers, http.clone());
+    Ok(App::new(AppInner { settings, db, verifier, http, dev_issuer }))
+}
+
+/// The local server's router: the API, dev sign-in (when on) and the frontend.
+pub fn router(app: App, frontend_dir: &std::path::Path) -> Router {
+    let mut api = Endpoint::ALL.iter().fold(Router::new(), |r, e| r.route(e.path(), e.method_router()));
+    // Unknown API paths stay API errors instead of falling through to the frontend.
+    api = api.route("/api/{*rest}", any(|| async { ApiError::not_found("endpoint") }));
+    if app.dev_issuer.is_some() {
+        api = api.route("/api/dev/token", post(dev::post_token)).route("/api/dev/jwks.json", get(dev::get_jwks));
+    }
+    let mut router = http::with_middleware(api.with_state(app.clone()), &app.settings);
+    let index = frontend_dir.join("index.html");
+    if index.is_file() {
+        // Unknown non-API paths are the single-page app's routes.
+        let spa = ServeDir::new(frontend_dir).fallback(ServeFile::new(index));
+        router = router.fallback_service(spa);
+    }
+    router
+}
+
+/// Runs the local server until Ctrl-C or SIGTERM.
+pub async fn serve(settings: Settings, options: ServeOptions) -> anyhow::Result<()> {
+    let app = build_app(settings, options.dev_auth)?;
+    app.db.ensure_safe_role().await?;
+    let router = router(app.clone(), &options.frontend_dir);
+    let listener =
+        tokio::net::TcpListener::bind(options.addr).await.with_context(|| format!("listening on {}", options.addr))?;
+    tracing::info!(
+        "VoiceForge listening on http://{} (dev sign-in {})",
+        listener.local_addr()?,
+        if options.dev_auth { "on" } else { "off" }
+    );
+    axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .context("serving HTTP")
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    tokio::select! { () = ctrl_c => {}, () = term => {} }
+}

@@ -1,0 +1,362 @@
+//! Organizations, users and memberships, and the two ways into the database: the tenant
+//! transaction ([`Tenant`]) that every request uses, and the audited system path ([`System`]).
+//!
+//! `Tenant::begin` is the only code that sets `app.org_id`, always with bound parameters and
+//! transaction-local `set_config(…, true)`, so a pooled connection never carries one
+//! organization's context into another's request.
+
+use sqlx::{PgConnection, Postgres, Transaction};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::{
+    auth::{Identity, Role},
+    db::Database,
+    error::ApiError,
+};
+
+/// An organization's limits, set per organization (defaults in the schema).
+#[derive(Clone, Debug, serde::Serialize, sqlx::FromRow)]
+pub struct Limits {
+    /// Seats: members beyond this many cannot use the API.
+    pub max_users: i32,
+    /// Content items in the library.
+    pub max_content_items: i32,
+    /// Crawls started per calendar month (UTC).
+    pub max_crawls_per_month: i32,
+}
+
+/// An organization as stored.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct Organization {
+    /// Internal id; the tenant key of every row.
+    pub id: Uuid,
+    /// Clerk's id (`org_…`), the id clients see.
+    pub clerk_org_id: String,
+    /// Display name.
+    pub name: String,
+    /// Clerk's slug, when known.
+    pub slug: Option<String>,
+    /// The organization's limits.
+    #[sqlx(flatten)]
+    pub limits: Limits,
+    /// When VoiceForge first saw the organization.
+    pub created_at: OffsetDateTime,
+}
+
+/// Why a caller could not enter their organization.
+#[derive(Debug, thiserror::Error)]
+pub enum TenancyError {
+    /// The organization's seats are all taken by earlier members.
+    #[error("this organization uses all of its {limit} seats; ask an admin to free one or raise the limit")]
+    SeatLimitReached {
+        /// The organization's max_users.
+        limit: i32,
+    },
+    /// The database failed.
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+}
+
+impl From<TenancyError> for ApiError {
+    fn from(err: TenancyError) -> Self {
+        match err {
+            TenancyError::SeatLimitReached { .. } => ApiError::forbidden("seat_limit_reached", err.to_string()),
+            TenancyError::Database(db) => db.into(),
+        }
+    }
+}
+
+/// Stored form of a role.
+pub fn role_str(role: Role) -> &'static str {
+    match role {
+        Role::Admin => "admin",
+        Role::Member => "member",
+    }
+}
+
+/// Parses a stored role.
+pub fn parse_role(value: &str) -> Role {
+    if value == "admin" { Role::Admin } else { Role::Member }
+}
+
+macro_rules! org_columns {
+    () => {
+        "id, clerk_org_id, name, slug, max_users, max_content_items, max_crawls_per_month, created_at"
+    };
+}
+const SELECT_ORG_BY_CLERK_ID: &str = concat!("SELECT ", org_columns!(), " FROM organizations WHERE clerk_org_id = $1");
+const INSERT_ORG: &str = concat!(
+    "INSERT INTO organizations (clerk_org_id, name, slug) VALUES ($1, $2, $3) ON CONFLICT (clerk_org_id) DO NOTHING RETURNING ",
+    org_columns!()
+);
+
+/// One request's view of the database: a transaction bound to the caller's organization.
+pub struct Tenant {
+    tx: Transaction<'static, Postgres>,
+    org: Organization,
+    user_id: Uuid,
+    clerk_user_id: String,
+    role: Role,
+}
+
+impl Tenant {
+    /// Opens the transaction for a verified identity, creating the organization, user and
+    /// membership on first sight and following role changes in the token. A newcomer who
+    /// would exceed the organization's seats is refused and nothing is written.
+    pub async fn begin(db: &Database, identity: &Identity) -> Result<Self, TenancyError> {
+        let mut tx = db.pool().begin().await?;
+        sqlx::query("SELECT set_config('app.clerk_org_id', $1, true), set_config('app.clerk_user_id', $2, true)")
+            .bind(&identity.org_id)
+            .bind(&identity.user_id)
+            .execute(&mut *tx)
+            .await?;
+
+        let org = upsert_organization(&mut tx, identity).await?;
+        sqlx::query("SELECT set_config('app.org_id', $1, true)").bind(org.id.to_string()).execute(&mut *tx).await?;
+        let user_id = upsert_user(&mut tx, &identity.user_id).await?;
+        sync_membership(&mut tx, &org, user_id, identity.role).await?;
+
+        Ok(Self { tx, org, user_id, clerk_user_id: identity.user_id.clone(), role: identity.role })
+    }
+
+    /// The caller's organization.
+    pub fn org(&self) -> &Organization {
+        &self.org
+    }
+
+    /// The caller's internal user id.
+    pub fn user_id(&self) -> Uuid {
+        self.user_id
+    }
+
+    /// The caller's Clerk user id.
+    pub fn clerk_user_id(&self) -> &str {
+        &self.clerk_user_id
+    }
+
+    /// The caller's role in the organization.
+    pub fn role(&self) -> Role {
+        self.role
+    }
+
+    /// Refuses members where only admins may act.
+    pub fn require_admin(&self) -> Result<(), ApiError> {
+        match self.role {
+            Role::Admin => Ok(()),
+            Role::Member => Err(ApiError::forbidden("admin_required", "only organization admins can do this")),
+        }
+    }
+
+    /// The connection for repository queries; row-level security confines it to the org.
+    pub fn conn(&mut self) -> &mut PgConnection {
+        &mut self.tx
+    }
+
+    /// Commits the request's work.
+    pub async fn commit(self) -> Result<(), sqlx::Error> {
+        self.tx.commit().await
+    }
+}
+
+async fn upsert_organization(tx: &mut PgConnection, identity: &Identity) -> Result<Organization, sqlx::Error> {
+    if let Some(org) = sqlx::query_as(SELECT_ORG_BY_CLERK_ID).bind(&identity.org_id).fetch_optional(&mut *tx).await? {
+        return Ok(org);
+    }
+    let name =
+        identity.org_name.clone().or_else(|| identity.org_slug.clone()).unwrap_or_else(|| identity.org_id.clone());
+    let inserted = sqlx::query_as(INSERT_ORG)
+        .bind(&identity.org_id)
+        .bind(truncate(&name, 256))
+        .bind(identity.org_slug.as_deref().map(|s| truncate(s, 256)))
+        .fetch_optional(&mut *tx)
+        .await?;
+    match inserted {
+        Some(org) => Ok(org),
+        // A concurrent first request created it between our select and insert.
+        None => sqlx::query_as(SELECT_ORG_BY_CLERK_ID).bind(&identity.org_id).fetch_one(&mut *tx).await,
+    }
+}
+
+async fn upsert_user(tx: &mut PgConnection, clerk_user_id: &str) -> Result<Uuid, sqlx::Error> {
+    let found: Option<Uuid> = sqlx::query_scalar("SELECT id FROM users WHERE clerk_user_id = $1")
+        .bind(clerk_user_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+    if let Some(id) = found {
+        return Ok(id);
+    }
+    sqlx::query_scalar(
+        "INSERT INTO users (clerk_user_id) VALUES ($1)
+         ON CONFLICT (clerk_user_id) DO UPDATE SET clerk_user_id = EXCLUDED.clerk_user_id RETURNING id",
+    )
+    .bind(clerk_user_id)
+    .fetch_one(&mut *tx)
+    .await
+}
+
+async fn sync_membership(
+    tx: &mut PgConnection,
+    org: &Organization,
+    user_id: Uuid,
+    role: Role,
+) -> Result<(), TenancyError> {
+    let wanted = role_str(role);
+    // The member's role, and how many members joined before them (their seat number).
+    let existing: Option<(String, i64)> = sqlx::query_as(
+        "SELECT m.role, (SELECT count(*) FROM memberships o
+                          WHERE o.org_id = m.org_id AND (o.created_at, o.user_id) < (m.created_at, m.user_id))
+           FROM memberships m WHERE m.org_id = $1 AND m.user_id = $2",
+    )
+    .bind(org.id)
+    .bind(user_id)
+    .fetch_optional(&mut *tx)
+    .await?;
+
+    match existing {
+        Some((_, ahead)) if ahead >= i64::from(org.limits.max_users) => {
+            Err(TenancyError::SeatLimitReached { limit: org.limits.max_users })
+        }
+        Some((current, _)) if current != wanted => {
+            sqlx::query("UPDATE memberships SET role = $3, updated_at = now() WHERE org_id = $1 AND user_id = $2")
+                .bind(org.id)
+                .bind(user_id)
+                .bind(wanted)
+                .execute(&mut *tx)
+                .await?;
+            Ok(())
+        }
+        Some(_) => Ok(()),
+        None => {
+            // Serialize newcomers of this organization so concurrent first requests cannot
+            // both take the last seat.
+            let max_users: i32 = sqlx::query_scalar("SELECT max_users FROM organizations WHERE id = $1 FOR UPDATE")
+                .bind(org.id)
+                .fetch_one(&mut *tx)
+                .await?;
+            let used: i64 = sqlx::query_scalar("SELECT count(*) FROM memberships WHERE org_id = $1")
+                .bind(org.id)
+                .fetch_one(&mut *tx)
+                .await?;
+            if used >= i64::from(max_users) {
+                return Err(TenancyError::SeatLimitReached { limit: max_users });
+            }
+            sqlx::query(
+                "INSERT INTO memberships (org_id, user_id, role) VALUES ($1, $2, $3)
+                 ON CONFLICT (org_id, user_id) DO UPDATE SET role = EXCLUDED.role, updated_at = now()",
+            )
+            .bind(org.id)
+            .bind(user_id)
+            .bind(wanted)
+            .execute(&mut *tx)
+            .await?;
+            Ok(())
+        }
+    }
+}
+
+fn truncate(s: &str, max_chars: usize) -> String {
+    s.chars().take(max_chars).collect()
+}
+
+/// A member of the caller's organization, for the team page.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct Member {
+    /// Clerk user id.
+    pub clerk_user_id: String,
+    /// Email, when a webhook told us.
+    pub email: Option<String>,
+    /// Display name, when a webhook told us.
+    pub name: Option<String>,
+    /// Stored role.
+    pub role: String,
+    /// When the member joined (seat order).
+    pub joined_at: OffsetDateTime,
+    /// The member's seat number, from 1, in join order.
+    pub seat: i64,
+}
+
+/// Members of the tenant's organization in seat order, after the `after` keyset position.
+pub async fn list_members(
+    tenant: &mut Tenant,
+    after: Option<(OffsetDateTime, Uuid)>,
+    limit: i64,
+) -> Result<Vec<(Member, Uuid)>, sqlx::Error> {
+    let org_id = tenant.org().id;
+    let rows: Vec<MemberRow> = sqlx::query_as(
+        "SELECT * FROM (
+             SELECT u.clerk_user_id, u.email, u.name, m.role, m.created_at AS joined_at, m.user_id,
+                    row_number() OVER (ORDER BY m.created_at, m.user_id) AS seat
+               FROM memberships m JOIN users u ON u.id = m.user_id
+              WHERE m.org_id = $1) ranked
+          WHERE ($2::timestamptz IS NULL OR (joined_at, user_id) > ($2, $3))
+          ORDER BY joined_at, user_id
+          LIMIT $4",
+    )
+    .bind(org_id)
+    .bind(after.map(|a| a.0))
+    .bind(after.map(|a| a.1))
+    .bind(limit)
+    .fetch_all(tenant.conn())
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.member, r.user_id)).collect())
+}
+
+/// A member of the tenant's organization by Clerk user id.
+pub async fn find_member(tenant: &mut Tenant, clerk_user_id: &str) -> Result<Option<Member>, sqlx::Error> {
+    let org_id = tenant.org().id;
+    sqlx::query_as(
+        "SELECT * FROM (
+             SELECT u.clerk_user_id, u.email, u.name, m.role, m.created_at AS joined_at,
+                    row_number() OVER (ORDER BY m.created_at, m.user_id) AS seat
+               FROM memberships m JOIN users u ON u.id = m.user_id
+              WHERE m.org_id = $1) ranked
+          WHERE clerk_user_id = $2",
+    )
+    .bind(org_id)
+    .bind(clerk_user_id)
+    .fetch_optional(tenant.conn())
+    .await
+}
+
+#[derive(sqlx::FromRow)]
+struct MemberRow {
+    #[sqlx(flatten)]
+    member: Member,
+    user_id: Uuid,
+}
+
+/// Number of members (seats used) of the tenant's organization.
+pub async fn count_members(tenant: &mut Tenant) -> Result<i64, sqlx::Error> {
+    let org_id = tenant.org().id;
+    sqlx::query_scalar("SELECT count(*) FROM memberships WHERE org_id = $1").bind(org_id).fetch_one(tenant.conn()).await
+}
+
+/// Explicit cross-organization work (cron, webhooks, administration). Each use records its
+/// reason in `system_events`, so the bypass of the tenant wall is visible after the fact.
+pub struct System {
+    tx: Transaction<'static, Postgres>,
+}
+
+impl System {
+    /// Opens a system transaction for `reason` (e.g. "cron: advance crawls").
+    pub async fn begin(db: &Database, reason: &str) -> Result<Self, sqlx::Error> {
+        let mut tx = db.pool().begin().await?;
+        sqlx::query("SELECT set_config('app.system', 'on', true)").execute(&mut *tx).await?;
+        sqlx::query("INSERT INTO system_events (reason) VALUES ($1)")
+            .bind(truncate(reason, 256))
+            .execute(&mut *tx)
+            .await?;
+        Ok(Self { tx })
+    }
+
+    /// The connection, unconfined by organization.
+    pub fn conn(&mut self) -> &mut PgConnection {
+        &mut self.tx
+    }
+
+    /// Commits the system work.
+    pub async fn commit(self) -> Result<(), sqlx::Error> {
+        self.tx.commit().await
+    }
+}

@@ -1,0 +1,327 @@
+//! Usage metering: monthly and running counters that limit checks bump atomically, events
+//! for the daily series, and the usage report with its warnings.
+
+use serde::Serialize;
+use sqlx::PgConnection;
+use time::{Date, Month, OffsetDateTime};
+
+use crate::tenancy::{Tenant, count_members};
+
+/// A metered quantity.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Metric {
+    /// Members holding seats (counted live from memberships).
+    Users,
+    /// Content items in the library (running total).
+    ContentItems,
+    /// Crawls started this month.
+    Crawls,
+    /// Generations this month.
+    Generations,
+    /// LLM tokens (in + out) this month.
+    Tokens,
+}
+
+impl Metric {
+    /// Every metric, in dashboard order.
+    pub const ALL: [Metric; 5] =
+        [Metric::Users, Metric::ContentItems, Metric::Crawls, Metric::Generations, Metric::Tokens];
+
+    /// Stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Metric::Users => "users",
+            Metric::ContentItems => "content_items",
+            Metric::Crawls => "crawls",
+            Metric::Generations => "generations",
+            Metric::Tokens => "tokens",
+        }
+    }
+
+    /// Label for people.
+    pub fn label(self) -> &'static str {
+        match self {
+            Metric::Users => "Users",
+            Metric::ContentItems => "Content items",
+            Metric::Crawls => "Crawls this month",
+            Metric::Generations => "Generations this month",
+            Metric::Tokens => "Tokens this month",
+        }
+    }
+
+    /// Whether the counter resets each month (otherwise it is a running total).
+    pub fn is_monthly(self) -> bool {
+        matches!(self, Metric::Crawls | Metric::Generations | Metric::Tokens)
+    }
+}
+
+/// A calendar month (UTC), the period of monthly counters.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Period {
+    year: i32,
+    month: Month,
+}
+
+impl Period {
+    /// The month containing `at`.
+    pub fn containing(at: OffsetDateTime) -> Self {
+        let at = at.to_offset(time::UtcOffset::UTC);
+        Self { year: at.year(), month: at.month() }
+    }
+
+    /// The current month.
+    pub fn current() -> Self {
+        Self::containing(OffsetDateTime::now_utc())
+    }
+
+    /// Parses `YYYY-MM`.
+    pub fn parse(value: &str) -> Option<Self> {
+        let (y, m) = value.split_once('-')?;
+        if y.len() != 4 || m.len() != 2 {
+            return None;
+        }
+        let year: i32 = y.parse().ok()?;
+        let month = Month::try_from(m.parse::<u8>().ok()?).ok()?;
+        (1970..=9999).contains(&year).then_some(Self { year, month })
+    }
+
+    /// First day of the month.
+    pub fn first_day(self) -> Date {
+        Date::from_calendar_date(self.year, self.month, 1).unwrap_or(Date::MIN)
+    }
+
+    /// First day of the next month.
+    pub fn next_first_day(self) -> Date {
+        let (year, month) = if self.month == Month::December {
+            (self.year + 1, Month::January)
+        } else {
+            (self.year, self.month.next())
+        };
+        Date::from_calendar_date(year, month, 1).unwrap_or(Date::MAX)
+    }
+}
+
+impl std::fmt::Display for Period {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:04}-{:02}", self.year, self.month as u8)
+    }
+}
+
+fn period_key(metric: Metric, period: Period) -> String {
+    if metric.is_monthly() { period.to_string() } else { "total".to_owned() }
+}
+
+/// Adds `quantity` to a counter only if the result stays within `limit`; one statement, so
+/// concurrent callers can never overshoot. Returns whether it was added.
+pub async fn try_consume(
+    conn: &mut PgConnection,
+    org_id: uuid::Uuid,
+    metric: Metric,
+    quantity: i64,
+    limit: i64,
+) -> Result<bool, sqlx::Error> {
+    if quantity > limit {
+        return Ok(false);
+    }
+    let period = period_key(metric, Period::current());
+    let added: Option<i64> = sqlx::query_scalar(
+        "INSERT INTO usage_counters AS c (org_id, metric, period, value) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (org_id, metric, period) DO UPDATE SET value = c.value + EXCLUDED.value, updated_at = now()
+           WHERE c.value + EXCLUDED.value <= $5
+         RETURNING value",
+    )
+    .bind(org_id)
+    .bind(metric.as_str())
+    .bind(period)
+    .bind(quantity)
+    .bind(limit)
+    .fetch_optional(conn)
+    .await?;
+    Ok(added.is_some())
+}
+
+/// Records a metered action: bumps its counter (unbounded) and appends an event.
+pub async fn record(tenant: &mut Tenant, metric: Metric, quantity: i64) -> Result<(), sqlx::Error> {
+    let (org_id, actor) = (tenant.org().id, tenant.user_id());
+    let period = period_key(metric, Period::current());
+    sqlx::query(
+        "WITH bump AS (
+             INSERT INTO usage_counters AS c (org_id, metric, period, value) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (org_id, metric, period) DO UPDATE SET value = c.value + EXCLUDED.value, updated_at = now())
+         INSERT INTO usage_events (org_id, metric, quantity, actor_user_id) VALUES ($1, $2, $4, $5)",
+    )
+    .bind(org_id)
+    .bind(metric.as_str())
+    .bind(period)
+    .bind(quantity)
+    .bind(actor)
+    .execute(tenant.conn())
+    .await?;
+    Ok(())
+}
+
+/// One metric of the usage report.
+#[derive(Clone, Debug, Serialize)]
+pub struct MetricUsage {
+    /// Which metric.
+    pub metric: Metric,
+    /// Label for people.
+    pub label: &'static str,
+    /// Used in the period.
+    pub used: i64,
+    /// The organization's limit, when the metric has one.
+    pub limit: Option<i64>,
+    /// used / limit in percent (rounded down), when limited.
+    pub percent: Option<i64>,
+}
+
+/// A limit that is close to or at its end.
+#[derive(Clone, Debug, Serialize)]
+pub struct Warning {
+    /// Which metric.
+    pub metric: Metric,
+    /// `warning` at 80% and above, `limit_reached` at 100%.
+    pub level: WarningLevel,
+    /// What it means for the user.
+    pub message: String,
+}
+
+/// Severity of a [`Warning`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WarningLevel {
+    /// At least 80% used.
+    Warning,
+    /// 100% used: further actions of this kind are refused.
+    LimitReached,
+}
+
+/// A day's total of one metric.
+#[derive(Clone, Debug, Serialize, sqlx::FromRow)]
+pub struct DailyPoint {
+    /// The day (UTC), `YYYY-MM-DD`.
+    pub date: Date,
+    /// Metric name.
+    pub metric: String,
+    /// Sum of the day's events.
+    pub value: i64,
+}
+
+/// The usage dashboard's data for one period.
+#[derive(Clone, Debug, Serialize)]
+pub struct UsageReport {
+    /// `YYYY-MM`.
+    pub period: String,
+    /// Every metric with its limit.
+    pub metrics: Vec<MetricUsage>,
+    /// Limits at ≥80% and at 100%.
+    pub warnings: Vec<Warning>,
+    /// Daily totals for the 30 days up to the period's end (or today).
+    pub daily: Vec<DailyPoint>,
+}
+
+/// Builds the usage report of the tenant's organization for `period`.
+pub async fn report(tenant: &mut Tenant, period: Period) -> Result<UsageReport, sqlx::Error> {
+    let org_id = tenant.org().id;
+    let limits = tenant.org().limits.clone();
+    let counters: Vec<(String, String, i64)> = sqlx::query_as(
+        "SELECT metric, period, value FROM usage_counters WHERE org_id = $1 AND period IN ($2, 'total')",
+    )
+    .bind(org_id)
+    .bind(period.to_string())
+    .fetch_all(tenant.conn())
+    .await?;
+    let members = count_members(tenant).await?;
+
+    let mut metrics = Vec::new();
+    for metric in Metric::ALL {
+        let used = match metric {
+            Metric::Users => members,
+            _ => {
+                let key = period_key(metric, period);
+                counters.iter().find(|(m, p, _)| m == metric.as_str() && *p == key).map_or(0, |c| c.2)
+            }
+        };
+        let limit = match metric {
+            Metric::Users => Some(i64::from(limits.max_users)),
+            Metric::ContentItems => Some(i64::from(limits.max_content_items)),
+            Metric::Crawls => Some(i64::from(limits.max_crawls_per_month)),
+            Metric::Generations | Metric::Tokens => None,
+        };
+        let percent = limit.map(|l| if l == 0 { if used > 0 { 100 } else { 0 } } else { used.saturating_mul(100) / l });
+        metrics.push(MetricUsage { metric, label: metric.label(), used, limit, percent });
+    }
+    let warnings = metrics.iter().filter_map(warning_for).collect();
+
+    let today = OffsetDateTime::now_utc().date();
+    let end = period.next_first_day().min(today.next_day().unwrap_or(today));
+    let start = end - time::Duration::days(30);
+    let daily = sqlx::query_as(
+        "SELECT (occurred_at AT TIME ZONE 'UTC')::date AS date, metric, sum(quantity)::bigint AS value
+           FROM usage_events
+          WHERE org_id = $1 AND occurred_at >= $2::date AND occurred_at < $3::date
+          GROUP BY 1, 2 ORDER BY 1, 2",
+    )
+    .bind(org_id)
+    .bind(start)
+    .bind(end)
+    .fetch_all(tenant.conn())
+    .await?;
+
+    Ok(UsageReport { period: period.to_string(), metrics, warnings, daily })
+}
+
+/// The warning a metric's usage calls for, if any.
+pub fn warning_for(usage: &MetricUsage) -> Option<Warning> {
+    let (limit, percent) = (usage.limit?, usage.percent?);
+    let label = usage.label.to_lowercase();
+    if percent >= 100 {
+        Some(Warning {
+            metric: usage.metric,
+            level: WarningLevel::LimitReached,
+            message: format!("{label}: {} of {limit} used; the limit is reached", usage.used),
+        })
+    } else if percent >= 80 {
+        Some(Warning {
+            metric: usage.metric,
+            level: WarningLevel::Warning,
+            message: format!("{label}: {} of {limit} used ({percent}%)", usage.used),
+        })
+    } else {
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn periods_parse_strictly_and_print_back() {
+        assert_eq!(Period::parse("2026-11").unwrap().to_string(), "2026-11");
+        for bad in ["2026-13", "2026-1", "26-11", "2026-00", "abcd-ef", "", "2026-11-01"] {
+            assert!(Period::parse(bad).is_none(), "{bad}");
+        }
+        let dec = Period::parse("2026-12").unwrap();
+        assert_eq!(dec.next_first_day().to_string(), "2027-01-01");
+    }
+
+    fn usage(used: i64, limit: i64) -> MetricUsage {
+        MetricUsage {
+            metric: Metric::Crawls,
+            label: "Crawls",
+            used,
+            limit: Some(limit),
+            percent: Some(used * 100 / limit),
+        }
+    }
+
+    #[test]
+    fn warnings_start_at_eighty_percent_and_escalate_at_the_limit() {
+        assert!(warning_for(&usage(7, 10)).is_none());
+        assert_eq!(warning_for(&usage(8, 10)).unwrap().level, WarningLevel::Warning);
+        assert_eq!(warning_for(&usage(10, 10)).unwrap().level, WarningLevel::LimitReached);
+        assert_eq!(warning_for(&usage(12, 10)).unwrap().level, WarningLevel::LimitReached);
+    }
+}

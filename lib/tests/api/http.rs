@@ -1,0 +1,173 @@
+//! The HTTP edge: problem+json everywhere, CORS, body caps, request ids, health, dev sign-in,
+//! and the local server over real TCP.
+
+use axum::{body::Body, http::Request};
+use serde_json::json;
+use voiceforge::auth::Role;
+
+use crate::harness::{TestApp, TestDb, call, get_with_token, settings};
+
+fn post_json(path: &str, body: impl Into<Body>) -> Request<Body> {
+    Request::post(path).header("content-type", "application/json").body(body.into()).unwrap()
+}
+
+#[tokio::test]
+async fn unknown_routes_and_wrong_methods_answer_problem_json() {
+    let t = TestApp::spawn().await;
+    t.request(Request::get("/api/nope").body(Body::empty()).unwrap()).await.assert_problem(404, "not_found");
+    let res = t.request(Request::delete("/api/health").body(Body::empty()).unwrap()).await;
+    res.assert_problem(405, "method_not_allowed");
+    assert!(res.headers.contains_key("allow"));
+}
+
+#[tokio::test]
+async fn cors_allows_only_configured_origins() {
+    let t = TestApp::spawn_with(&[("CORS_ALLOWED_ORIGINS", "https://app.voiceforge.test")]).await;
+    let preflight = |origin: &str| {
+        Request::options("/api/organizations/current")
+            .header("origin", origin)
+            .header("access-control-request-method", "GET")
+            .header("access-control-request-headers", "authorization")
+            .body(Body::empty())
+            .unwrap()
+    };
+    let allowed = t.request(preflight("https://app.voiceforge.test")).await;
+    assert_eq!(allowed.headers["access-control-allow-origin"], "https://app.voiceforge.test");
+    assert!(allowed.headers["access-control-allow-headers"].to_str().unwrap().contains("authorization"));
+
+    let denied = t.request(preflight("https://evil.example")).await;
+    assert!(!denied.headers.contains_key("access-control-allow-origin"));
+
+    let simple = t
+        .request(Request::get("/api/health").header("origin", "https://evil.example").body(Body::empty()).unwrap())
+        .await;
+    assert!(!simple.headers.contains_key("access-control-allow-origin"));
+}
+
+#[tokio::test]
+async fn bodies_over_the_cap_get_413_whether_declared_or_streamed() {
+    let t = TestApp::spawn_with(&[("MAX_BODY_BYTES", "1024")]).await;
+    let big = format!(r#"{{"org":"org_a","user":"user_a","role":"admin","org_name":"{}"}}"#, "x".repeat(4096));
+    // Declared by Content-Length: refused before any handler runs.
+    let declared = post_json("/api/dev/token", big.clone());
+    let mut declared = declared;
+    declared.headers_mut().insert("content-length", big.len().into());
+    t.request(declared).await.assert_problem(413, "payload_too_large");
+    // Streamed without a length: refused while reading.
+    let stream = futures_stream(big.into_bytes());
+    t.request(post_json("/api/dev/token", Body::from_stream(stream))).await.assert_problem(413, "payload_too_large");
+}
+
+fn futures_stream(
+    bytes: Vec<u8>,
+) -> impl futures_core::Stream<Item = Result<Vec<u8>, std::io::Error>> + Send + 'static {
+    tokio_stream::iter(bytes.chunks(256).map(|c| Ok(c.to_vec())).collect::<Vec<_>>())
+}
+
+#[tokio::test]
+async fn malformed_json_and_wrong_content_types_are_clear_400s() {
+    let t = TestApp::spawn().await;
+    t.request(post_json("/api/dev/token", "{not json")).await.assert_problem(400, "invalid_body");
+    let res = t.request(post_json("/api/dev/token", r#"{"org":"org_a","user":"user_a","role":"owner"}"#)).await;
+    res.assert_problem(400, "invalid_body");
+    assert!(res.json()["detail"].as_str().unwrap().contains("role"), "{}", res.json());
+    let deep = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
+    t.request(post_json("/api/dev/token", deep)).await.assert_problem(400, "invalid_body");
+    let text = Request::post("/api/dev/token").header("content-type", "text/plain").body(Body::from("{}")).unwrap();
+    t.request(text).await.assert_problem(415, "unsupported_media_type");
+}
+
+#[tokio::test]
+async fn dev_sign_in_mints_tokens_for_valid_ids_only() {
+    let t = TestApp::spawn().await;
+    for (org, user) in [("acme", "user_a"), ("org_a", "alice"), ("org_<script>", "user_a"), ("org_a", "user_a b")] {
+        let res = t
+            .request(post_json("/api/dev/token", json!({"org": org, "user": user, "role": "admin"}).to_string()))
+            .await;
+        assert_eq!(res.status, 400, "{org} {user}");
+    }
+    let res = t
+        .request(post_json(
+            "/api/dev/token",
+            json!({"org": "org_acme", "user": "user_alice", "role": "admin", "org_name": "Acme Inc"}).to_string(),
+        ))
+        .await;
+    assert_eq!(res.status, 200);
+    let token = res.json()["token"].as_str().unwrap().to_owned();
+    let current = t.get("/api/organizations/current", &token).await.json();
+    assert_eq!(current["organization"]["id"], "org_acme");
+    assert_eq!(current["organization"]["name"], "Acme Inc");
+    assert_eq!(current["user"]["id"], "user_alice");
+
+    let jwks = t.request(Request::get("/api/dev/jwks.json").body(Body::empty()).unwrap()).await.json();
+    assert_eq!(jwks["keys"][0]["kty"], "RSA");
+    assert_eq!(jwks["keys"][0]["alg"], "RS256");
+}
+
+#[tokio::test]
+async fn request_ids_are_echoed_and_made_when_missing_or_insane() {
+    let t = TestApp::spawn().await;
+    let res = t.request(Request::get("/api/nope").header("x-request-id", "req-123").body(Body::empty()).unwrap()).await;
+    assert_eq!(res.headers["x-request-id"], "req-123");
+    assert_eq!(res.json()["request_id"], "req-123");
+    let res =
+        t.request(Request::get("/api/nope").header("x-request-id", "bad id <x>").body(Body::empty()).unwrap()).await;
+    let id = res.headers["x-request-id"].to_str().unwrap();
+    assert!(uuid::Uuid::parse_str(id).is_ok(), "{id}");
+}
+
+#[tokio::test]
+async fn health_reports_the_database() {
+    let t = TestApp::spawn().await;
+    let res = t.request(Request::get("/api/health").body(Body::empty()).unwrap()).await;
+    assert_eq!(res.status, 200);
+    assert_eq!(res.json()["database"], "ok");
+
+    // A database nobody listens on: degraded, and authenticated endpoints answer 503.
+    let port = { std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port() };
+    let down = format!("postgres://voiceforge:voiceforge@127.0.0.1:{port}/none");
+    let app = voiceforge::server::build_app(settings(&down, &[("DATABASE_ACQUIRE_TIMEOUT_MS", "500")]), true).unwrap();
+    let token = app
+        .dev_issuer
+        .as_ref()
+        .unwrap()
+        .mint("org_a", "user_a", Role::Admin, None, std::time::Duration::from_secs(60))
+        .unwrap();
+    let router = voiceforge::server::router(app, std::path::Path::new("/nonexistent"));
+    let res = call(&router, Request::get("/api/health").body(Body::empty()).unwrap()).await;
+    assert_eq!((res.status, res.json()["database"].as_str()), (503, Some("unreachable")));
+    call(&router, get_with_token("/api/organizations/current", &token))
+        .await
+        .assert_problem(503, "database_unavailable");
+}
+
+#[tokio::test]
+async fn the_local_server_answers_over_tcp_and_serves_the_frontend() {
+    let db = TestDb::new().await;
+    let frontend = std::env::temp_dir().join(format!("vf-frontend-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&frontend).unwrap();
+    std::fs::write(frontend.join("index.html"), "<!doctype html><title>VoiceForge</title>").unwrap();
+    let app = voiceforge::server::build_app(settings(&db.url, &[]), true).unwrap();
+    let token = app
+        .dev_issuer
+        .as_ref()
+        .unwrap()
+        .mint("org_tcp", "user_tcp", Role::Admin, None, std::time::Duration::from_secs(60))
+        .unwrap();
+    let router = voiceforge::server::router(app, &frontend);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, router).await });
+
+    let client = reqwest::Client::builder().no_proxy().build().unwrap();
+    let res = client.get(format!("{base}/api/organizations/current")).bearer_auth(&token).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(body["organization"]["id"], "org_tcp");
+    // Client-side routes fall back to the app's index.html; API paths never do.
+    let page = client.get(format!("{base}/team")).send().await.unwrap();
+    assert!(page.text().await.unwrap().contains("VoiceForge"));
+    let api = client.get(format!("{base}/api/missing")).send().await.unwrap();
+    assert_eq!(api.status(), 404);
+    std::fs::remove_dir_all(&frontend).unwrap();
+}
