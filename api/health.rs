@@ -1,1 +1,5 @@
-fn main(){}
+//! Vercel function for `GET /api/health`: hands the lib's handler to the runtime.
+#[tokio::main]
+async fn main() -> Result<(), vercel_runtime::Error> {
+    voiceforge::http::vercel::run(voiceforge::routes::Endpoint::Health).await
+}

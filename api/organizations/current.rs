@@ -1,1 +1,5 @@
-fn main(){}
+//! Vercel function for `GET /api/organizations/current`: hands the lib's handler to the runtime.
+#[tokio::main]
+async fn main() -> Result<(), vercel_runtime::Error> {
+    voiceforge::http::vercel::run(voiceforge::routes::Endpoint::OrganizationsCurrent).await
+}

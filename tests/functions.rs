@@ -1,0 +1,225 @@
+//! The Vercel side: the route table, `api/` and `[[bin]]`s agree, `vercel.json` is sound, and
+//! each function binary, started as Vercel starts it, serves exactly its endpoint.
+
+use std::{
+    collections::BTreeSet,
+    path::{Path, PathBuf},
+    process::{Child, Command, Stdio},
+    time::{Duration, SystemTime, UNIX_EPOCH},
+};
+
+use jsonwebtoken::{Algorithm, EncodingKey, Header, encode};
+use serde_json::json;
+use sqlx::Connection;
+use voiceforge::routes::Endpoint;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// `path = "api/…rs"` of every `[[bin]]` in the root Cargo.toml, with its name.
+fn cargo_bins() -> Vec<(String, String)> {
+    let manifest = std::fs::read_to_string(root().join("Cargo.toml")).unwrap();
+    let mut bins = Vec::new();
+    let lines: Vec<&str> = manifest.lines().map(str::trim).collect();
+    for (at, _) in lines.iter().enumerate().filter(|(_, l)| **l == "[[bin]]") {
+        let block: Vec<&str> = lines[at + 1..].iter().copied().take_while(|l| !l.starts_with('[')).collect();
+        let field = |key: &str| {
+            block.iter().find_map(|l| {
+                let (k, v) = l.split_once('=')?;
+                (k.trim() == key).then(|| v.trim().trim_matches('"').to_owned())
+            })
+        };
+        bins.push((field("name").expect("bin name"), field("path").expect("bin path")));
+    }
+    bins
+}
+
+fn api_files(dir: &Path, out: &mut BTreeSet<String>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        let rel = path.strip_prefix(root()).unwrap().to_string_lossy().into_owned();
+        // Vercel skips paths containing /_ or /.: they are not functions.
+        if rel.contains("/_") || rel.contains("/.") {
+            continue;
+        }
+        if path.is_dir() {
+            api_files(&path, out);
+        } else if rel.ends_with(".rs") {
+            out.insert(rel);
+        }
+    }
+}
+
+#[test]
+fn every_route_has_exactly_one_function_file_and_bin_and_the_reverse() {
+    let from_routes: BTreeSet<String> = Endpoint::ALL.iter().map(|e| e.function_file().to_owned()).collect();
+    assert_eq!(from_routes.len(), Endpoint::ALL.len(), "two endpoints share a function file");
+    let mut files = BTreeSet::new();
+    api_files(&root().join("api"), &mut files);
+    let bins = cargo_bins();
+    let bin_paths: BTreeSet<String> = bins.iter().map(|(_, p)| p.clone()).collect();
+    assert_eq!(bin_paths.len(), bins.len(), "two [[bin]]s share a path");
+    assert_eq!(from_routes, files, "route table vs api/ files");
+    assert_eq!(from_routes, bin_paths, "route table vs [[bin]] paths");
+    for endpoint in Endpoint::ALL {
+        let source = std::fs::read_to_string(root().join(endpoint.function_file())).unwrap();
+        assert!(
+            source.contains(&format!("Endpoint::{endpoint:?})")),
+            "{} does not serve {endpoint:?}",
+            endpoint.function_file()
+        );
+        assert!(source.lines().count() <= 10, "{} should stay a few lines", endpoint.function_file());
+    }
+}
+
+#[test]
+fn vercel_json_declares_functions_frontend_rewrite_and_crons_without_a_legacy_runtime() {
+    let config: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(root().join("vercel.json")).unwrap()).unwrap();
+    let text = config.to_string();
+    assert!(!text.contains("\"runtime\""), "a runtime key selects the legacy community builder");
+    assert!(config["functions"]["api/**/*.rs"]["maxDuration"].as_u64().is_some());
+    assert_eq!(config["outputDirectory"], "frontend/dist");
+    let rewrite = &config["rewrites"][0];
+    assert_eq!(rewrite["destination"], "/index.html");
+    assert!(rewrite["source"].as_str().unwrap().contains("(?!api/)"));
+    for cron in config["crons"].as_array().unwrap() {
+        let path = cron["path"].as_str().unwrap();
+        assert!(Endpoint::ALL.iter().any(|e| e.path() == path), "cron {path} has no endpoint");
+    }
+}
+
+const ISSUER: &str = "https://clerk.voiceforge.test";
+const PRIVATE_KEY: &str = include_str!("../lib/src/auth/testdata/test-key-a.pem");
+const PUBLIC_KEY: &str = include_str!("../lib/src/auth/testdata/test-key-a.pub.pem");
+
+fn clerk_token(org: &str, user: &str) -> String {
+    let iat = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs();
+    let claims = json!({"exp": iat + 60, "iat": iat, "nbf": iat - 10, "iss": ISSUER, "sid": "sess_f",
+                        "sub": user, "org_id": org, "org_role": "org:admin"});
+    encode(&Header::new(Algorithm::RS256), &claims, &EncodingKey::from_rsa_pem(PRIVATE_KEY.as_bytes()).unwrap())
+        .unwrap()
+}
+
+struct Function(Child);
+
+impl Drop for Function {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// Starts a function binary the way Vercel does, on `VERCEL_DEV_PORT`, and waits for it.
+async fn start(bin: &str, database_url: &str) -> (Function, String) {
+    let exe = PathBuf::from(env!("CARGO_BIN_EXE_health")).with_file_name(bin);
+    let port = free_port();
+    let function = Function(
+        Command::new(&exe)
+            .env_clear()
+            .env("VERCEL_DEV_PORT", port.to_string())
+            .env("DATABASE_URL", database_url)
+            .env("CLERK_ISSUER", ISSUER)
+            .env("CLERK_JWT_KEY", PUBLIC_KEY)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("starting {}: {e}", exe.display())),
+    );
+    let base = format!("http://127.0.0.1:{port}");
+    for _ in 0..200 {
+        if tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
+            return (function, base);
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!("{bin} did not listen on {port}");
+}
+
+async fn fresh_database() -> String {
+    let base = std::env::var("DATABASE_URL").expect("DATABASE_URL (run scripts/test)");
+    let name = format!("vf_t_{}", uuid::Uuid::new_v4().simple());
+    let mut admin = sqlx::PgConnection::connect(&base).await.unwrap();
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&mut admin).await.unwrap();
+    let mut url = url::Url::parse(&base).unwrap();
+    url.set_path(&format!("/{name}"));
+    voiceforge::db::migrate(url.as_str()).await.unwrap();
+    url.to_string()
+}
+
+async fn drop_database(url: &str) {
+    let name = url::Url::parse(url).unwrap().path().trim_start_matches('/').to_owned();
+    let mut admin = sqlx::PgConnection::connect(&std::env::var("DATABASE_URL").unwrap()).await.unwrap();
+    sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
+        .execute(&mut admin)
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn each_function_binary_serves_its_own_endpoint_and_nothing_else() {
+    voiceforge::http::install_crypto_provider();
+    let db = fresh_database().await;
+    let client = reqwest::Client::builder().no_proxy().build().unwrap();
+    let token = clerk_token("org_fn", "user_fn");
+    for (name, path) in cargo_bins() {
+        let endpoint = Endpoint::ALL.iter().find(|e| e.function_file() == path).unwrap();
+        let (_function, base) = start(&name, &db).await;
+        let url = format!("{base}{}", endpoint.path().replace("{id}", "user_fn"));
+        let res = client.get(&url).bearer_auth(&token).send().await.unwrap();
+        assert_eq!(res.status(), 200, "{name} on {url}: {}", res.text().await.unwrap());
+        let other = if *endpoint == Endpoint::Health { "/api/organizations/current" } else { "/api/health" };
+        let res = client.get(format!("{base}{other}")).send().await.unwrap();
+        assert_eq!(res.status(), 404, "{name} must not serve {other}");
+        assert_eq!(res.headers()["content-type"], "application/problem+json");
+    }
+    drop_database(&db).await;
+}
+
+#[tokio::test]
+async fn a_dynamic_route_reads_its_id_from_the_path_or_from_vercels_query() {
+    voiceforge::http::install_crypto_provider();
+    let db = fresh_database().await;
+    let (_function, base) = start("organizations-user", &db).await;
+    let client = reqwest::Client::builder().no_proxy().build().unwrap();
+    let token = clerk_token("org_dyn", "user_dyn");
+    for path in ["/api/organizations/users/user_dyn?id=user_dyn", "/api/organizations/users/[id]?id=user_dyn"] {
+        let res = client.get(format!("{base}{path}")).bearer_auth(&token).send().await.unwrap();
+        assert_eq!(res.status(), 200, "{path}");
+        let body: serde_json::Value = res.json().await.unwrap();
+        assert_eq!(body["user_id"], "user_dyn");
+    }
+    drop_database(&db).await;
+}
+
+#[tokio::test]
+async fn dev_sign_in_cannot_be_reached_from_a_function() {
+    voiceforge::http::install_crypto_provider();
+    let db = fresh_database().await;
+    let (_function, base) = start("organizations-current", &db).await;
+    let client = reqwest::Client::builder().no_proxy().build().unwrap();
+    let res = client
+        .post(format!("{base}/api/dev/token"))
+        .json(&json!({"org": "org_x", "user": "user_x", "role": "admin"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 404);
+    // A token from a dev issuer (any key, iss "voiceforge-dev") is not accepted here.
+    let iat = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs();
+    let claims = json!({"exp": iat + 60, "iat": iat, "nbf": iat - 10, "iss": "voiceforge-dev", "sid": "sess_d",
+                        "sub": "user_x", "org_id": "org_x", "org_role": "org:admin"});
+    let dev =
+        encode(&Header::new(Algorithm::RS256), &claims, &EncodingKey::from_rsa_pem(PRIVATE_KEY.as_bytes()).unwrap())
+            .unwrap();
+    let res = client.get(format!("{base}/api/organizations/current")).bearer_auth(dev).send().await.unwrap();
+    assert_eq!(res.status(), 401);
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(body["code"], "invalid_issuer");
+    drop_database(&db).await;
+}
