@@ -1,0 +1,219 @@
+import { describe, expect, it, vi } from "vitest";
+import { jsonResponse, problem, problemResponse, usageReport } from "../test/fixtures";
+import { ApiError, buildUrl, createApiClient, mintDevToken, type TokenGetter } from "./client";
+
+type Call = { url: string; init: RequestInit };
+
+/** A fetch that answers from `responses` in order and records each request. */
+function scriptedFetch(...responses: Array<Response | Error>) {
+  const calls: Call[] = [];
+  const fetch = vi.fn(async (url: string, init: RequestInit) => {
+    calls.push({ url, init });
+    const next = responses.shift();
+    if (!next) throw new Error(`no scripted response for ${url}`);
+    if (next instanceof Error) throw next;
+    return next;
+  });
+  return { fetch, calls };
+}
+
+const authHeader = (call: Call | undefined) => new Headers(call?.init.headers).get("Authorization");
+
+describe("ApiError from problem+json", () => {
+  it("carries status, code, detail, title, type and request id from the body", async () => {
+    const { fetch } = scriptedFetch(
+      problemResponse(
+        problem({
+          status: 403,
+          code: "seat_limit_reached",
+          title: "Forbidden",
+          detail: "Acme Inc has 5 of 5 seats in use.",
+          request_id: "req_123",
+        }),
+      ),
+    );
+    const api = createApiClient({ getToken: async () => "t", fetch });
+
+    const error = await api.getCurrentOrganization().catch((e: unknown) => e);
+
+    expect(error).toBeInstanceOf(ApiError);
+    const apiError = error as ApiError;
+    expect(apiError.status).toBe(403);
+    expect(apiError.code).toBe("seat_limit_reached");
+    expect(apiError.detail).toBe("Acme Inc has 5 of 5 seats in use.");
+    expect(apiError.title).toBe("Forbidden");
+    expect(apiError.type).toBe("https://voiceforge.dev/problems/seat_limit_reached");
+    expect(apiError.requestId).toBe("req_123");
+    expect(apiError.message).toBe("Acme Inc has 5 of 5 seats in use.");
+  });
+
+  it("describes an error without a problem body by its status", async () => {
+    const { fetch } = scriptedFetch(
+      new Response("<html>Bad gateway</html>", {
+        status: 502,
+        statusText: "Bad Gateway",
+        headers: { "Content-Type": "text/html", "X-Request-Id": "req_proxy" },
+      }),
+    );
+    const api = createApiClient({ getToken: async () => "t", fetch });
+
+    const error = (await api.getUsage().catch((e: unknown) => e)) as ApiError;
+
+    expect(error).toBeInstanceOf(ApiError);
+    expect(error.status).toBe(502);
+    expect(error.code).toBe("http_502");
+    expect(error.title).toBe("Bad Gateway");
+    expect(error.detail).toMatch(/unavailable \(HTTP 502\)/);
+    expect(error.requestId).toBe("req_proxy");
+  });
+
+  it("turns a failed connection into a network_error with status 0", async () => {
+    const { fetch } = scriptedFetch(new TypeError("Failed to fetch"));
+    const api = createApiClient({ getToken: async () => "t", fetch });
+
+    const error = (await api.getHealth().catch((e: unknown) => e)) as ApiError;
+
+    expect(error).toBeInstanceOf(ApiError);
+    expect(error.status).toBe(0);
+    expect(error.code).toBe("network_error");
+    expect(error.detail).toMatch(/Could not reach/);
+  });
+
+  it("rejects a success response whose body is not JSON", async () => {
+    const { fetch } = scriptedFetch(new Response("not json", { status: 200 }));
+    const api = createApiClient({ getToken: async () => "t", fetch });
+
+    const error = (await api.getUsage().catch((e: unknown) => e)) as ApiError;
+
+    expect(error.code).toBe("invalid_response");
+  });
+});
+
+describe("Authorization", () => {
+  it("sends the token from getToken as a bearer token", async () => {
+    const { fetch, calls } = scriptedFetch(jsonResponse(usageReport()));
+    const getToken = vi.fn<TokenGetter>(async () => "tok_abc");
+    const api = createApiClient({ getToken, fetch });
+
+    const report = await api.getUsage("2026-10");
+
+    expect(report.period).toBe("2026-11");
+    expect(calls[0]?.url).toBe("/api/organizations/usage?period=2026-10");
+    expect(authHeader(calls[0])).toBe("Bearer tok_abc");
+    expect(getToken).toHaveBeenCalledTimes(1);
+    expect(getToken).toHaveBeenCalledWith(undefined);
+  });
+
+  it("sends no Authorization header when there is no token", async () => {
+    const { fetch, calls } = scriptedFetch(jsonResponse(usageReport()));
+    const api = createApiClient({ getToken: async () => null, fetch });
+
+    await api.getUsage();
+
+    expect(calls[0]?.url).toBe("/api/organizations/usage");
+    expect(authHeader(calls[0])).toBeNull();
+  });
+
+  it("calls /api/health without asking for a token", async () => {
+    const { fetch, calls } = scriptedFetch(jsonResponse({ status: "ok", database: "ok", version: "0.1.0" }));
+    const getToken = vi.fn<TokenGetter>(async () => "tok");
+    const api = createApiClient({ getToken, fetch });
+
+    const health = await api.getHealth();
+
+    expect(health.status).toBe("ok");
+    expect(getToken).not.toHaveBeenCalled();
+    expect(authHeader(calls[0])).toBeNull();
+  });
+
+  it("reads a degraded health report from its 503 answer", async () => {
+    const { fetch } = scriptedFetch(
+      jsonResponse({ status: "degraded", database: "unreachable", version: "0.1.0" }, 503),
+      problemResponse(problem({ status: 503, code: "database_unavailable", detail: "Retry later." })),
+    );
+    const api = createApiClient({ getToken: async () => "t", fetch });
+
+    expect(await api.getHealth()).toEqual({ status: "degraded", database: "unreachable", version: "0.1.0" });
+    await expect(api.getHealth()).rejects.toMatchObject({ status: 503, code: "database_unavailable" });
+  });
+
+  it("passes limit and cursor for paginated lists and omits a null cursor", async () => {
+    const page = { items: [], next_cursor: null, seats: { used: 0, limit: 5 } };
+    const { fetch, calls } = scriptedFetch(jsonResponse(page), jsonResponse(page));
+    const api = createApiClient({ getToken: async () => "t", fetch });
+
+    await api.listOrganizationMembers({ limit: 50, cursor: null });
+    await api.listOrganizationMembers({ limit: 50, cursor: "abc/+=" });
+
+    expect(calls[0]?.url).toBe("/api/organizations/users?limit=50");
+    expect(calls[1]?.url).toBe("/api/organizations/users?limit=50&cursor=abc%2F%2B%3D");
+  });
+});
+
+describe("401 handling", () => {
+  it("asks for a fresh token once and retries the request", async () => {
+    const { fetch, calls } = scriptedFetch(
+      problemResponse(problem({ status: 401, code: "token_expired", detail: "Token expired." })),
+      jsonResponse(usageReport()),
+    );
+    const getToken = vi.fn<TokenGetter>(async (options) => (options?.forceRefresh ? "fresh" : "stale"));
+    const api = createApiClient({ getToken, fetch });
+
+    const report = await api.getUsage();
+
+    expect(report.metrics).toHaveLength(4);
+    expect(getToken.mock.calls).toEqual([[undefined], [{ forceRefresh: true }]]);
+    expect(calls.map(authHeader)).toEqual(["Bearer stale", "Bearer fresh"]);
+  });
+
+  it("gives up after one retry and surfaces the second 401", async () => {
+    const { fetch } = scriptedFetch(
+      problemResponse(problem({ status: 401, code: "invalid_token", detail: "First refusal." })),
+      problemResponse(problem({ status: 401, code: "invalid_token", detail: "Signature does not verify." })),
+    );
+    const api = createApiClient({ getToken: async () => "t", fetch });
+
+    const error = (await api.getCurrentOrganization().catch((e: unknown) => e)) as ApiError;
+
+    expect(error).toBeInstanceOf(ApiError);
+    expect(error.status).toBe(401);
+    expect(error.detail).toBe("Signature does not verify.");
+    expect(fetch).toHaveBeenCalledTimes(2);
+  });
+
+  it("does not retry other errors", async () => {
+    const { fetch } = scriptedFetch(problemResponse(problem({ status: 403, code: "no_active_organization" })));
+    const getToken = vi.fn<TokenGetter>(async () => "t");
+    const api = createApiClient({ getToken, fetch });
+
+    await expect(api.getCurrentOrganization()).rejects.toMatchObject({ code: "no_active_organization" });
+    expect(fetch).toHaveBeenCalledTimes(1);
+    expect(getToken).toHaveBeenCalledTimes(1);
+  });
+});
+
+describe("mintDevToken", () => {
+  it("posts the identity as JSON to /api/dev/token", async () => {
+    const { fetch, calls } = scriptedFetch(
+      jsonResponse({ token: "dev.jwt", expires_at: "2026-11-29T10:00:00Z" }),
+    );
+
+    const minted = await mintDevToken({ org: "org_acme", user: "user_alice", role: "admin", org_name: "Acme" }, { fetch });
+
+    expect(minted.token).toBe("dev.jwt");
+    expect(calls[0]?.url).toBe("/api/dev/token");
+    expect(calls[0]?.init.method).toBe("POST");
+    expect(JSON.parse(String(calls[0]?.init.body))).toEqual({
+      org: "org_acme",
+      user: "user_alice",
+      role: "admin",
+      org_name: "Acme",
+    });
+  });
+});
+
+describe("buildUrl", () => {
+  it("skips empty parameters", () => {
+    expect(buildUrl("/api", "/x", { a: 1, b: undefined, c: null, d: "" })).toBe("/api/x?a=1");
+  });
+});

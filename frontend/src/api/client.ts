@@ -1,0 +1,243 @@
+// The one typed client for the VoiceForge API. Components never call fetch: they go through
+// this module (usually via the query hooks in ./queries.ts).
+
+import type {
+  CurrentOrganization,
+  DevToken,
+  DevTokenRequest,
+  Health,
+  OrganizationMembersPage,
+  PageParams,
+  Problem,
+  UsageReport,
+} from "./types";
+
+export const API_BASE = "/api";
+
+/** An API answer that was not a success, or a request that never got an answer (status 0). */
+export class ApiError extends Error {
+  readonly status: number;
+  readonly code: string;
+  readonly title: string;
+  readonly detail: string;
+  readonly type: string;
+  readonly requestId: string | undefined;
+
+  constructor(problem: Problem) {
+    super(problem.detail || problem.title);
+    this.name = "ApiError";
+    this.status = problem.status;
+    this.code = problem.code;
+    this.title = problem.title;
+    this.detail = problem.detail;
+    this.type = problem.type;
+    this.requestId = problem.request_id;
+  }
+}
+
+export function isApiError(error: unknown): error is ApiError {
+  return error instanceof ApiError;
+}
+
+/** Problem codes the app reacts to specially. */
+export const ProblemCode = {
+  NoActiveOrganization: "no_active_organization",
+  SeatLimitReached: "seat_limit_reached",
+  NetworkError: "network_error",
+  InvalidResponse: "invalid_response",
+} as const;
+
+export interface TokenOptions {
+  /** Ignore any cached token and obtain a new one (after the API answered 401). */
+  forceRefresh?: boolean;
+}
+
+/** Supplies the bearer token for each call; null means "send no Authorization header". */
+export type TokenGetter = (options?: TokenOptions) => Promise<string | null>;
+
+type FetchLike = (input: string, init: RequestInit) => Promise<Response>;
+
+export interface ApiClientOptions {
+  getToken: TokenGetter;
+  fetch?: FetchLike;
+  baseUrl?: string;
+}
+
+export interface RequestOptions {
+  signal?: AbortSignal;
+}
+
+/** What the rest of the app may ask of the API. Tests substitute their own implementation. */
+export interface VoiceForgeApi {
+  getHealth(options?: RequestOptions): Promise<Health>;
+  getCurrentOrganization(options?: RequestOptions): Promise<CurrentOrganization>;
+  listOrganizationMembers(page?: PageParams, options?: RequestOptions): Promise<OrganizationMembersPage>;
+  /** `period` is `YYYY-MM`; omitted means the current month. */
+  getUsage(period?: string, options?: RequestOptions): Promise<UsageReport>;
+}
+
+type Query = Record<string, string | number | null | undefined>;
+
+interface CallOptions extends RequestOptions {
+  method?: "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
+  query?: Query;
+  body?: unknown;
+  /** Send the bearer token (and retry once with a fresh one on 401). */
+  auth?: boolean;
+  /** Error statuses whose body is still the expected JSON (health answers 503 when degraded). */
+  bodyOnStatus?: number[];
+}
+
+const defaultFetch: FetchLike = (input, init) => globalThis.fetch(input, init);
+
+export function createApiClient(options: ApiClientOptions): VoiceForgeApi {
+  const fetchImpl = options.fetch ?? defaultFetch;
+  const baseUrl = options.baseUrl ?? API_BASE;
+
+  async function call<T>(path: string, callOptions: CallOptions = {}): Promise<T> {
+    const { method = "GET", query, body, signal, auth = true, bodyOnStatus = [] } = callOptions;
+    const url = buildUrl(baseUrl, path, query);
+
+    const attempt = async (forceRefresh: boolean): Promise<Response> => {
+      const headers = new Headers({ Accept: "application/json" });
+      if (body !== undefined) headers.set("Content-Type", "application/json");
+      if (auth) {
+        const token = await options.getToken(forceRefresh ? { forceRefresh: true } : undefined);
+        if (token) headers.set("Authorization", `Bearer ${token}`);
+      }
+      return send(fetchImpl, url, {
+        method,
+        headers,
+        body: body === undefined ? undefined : JSON.stringify(body),
+        signal,
+      });
+    };
+
+    let response = await attempt(false);
+    if (auth && response.status === 401) {
+      // The token may have expired between minting and use: get a fresh one, retry once.
+      await discardBody(response);
+      response = await attempt(true);
+    }
+    if (bodyOnStatus.includes(response.status) && isJson(response) && !isProblem(response)) {
+      return readJson<T>(new Response(response.body, { status: 200, headers: response.headers }));
+    }
+    return readJson<T>(response);
+  }
+
+  return {
+    getHealth: (o) => call<Health>("/health", { ...o, auth: false, bodyOnStatus: [503] }),
+    getCurrentOrganization: (o) => call<CurrentOrganization>("/organizations/current", o),
+    listOrganizationMembers: (page = {}, o) =>
+      call<OrganizationMembersPage>("/organizations/users", {
+        ...o,
+        query: { limit: page.limit, cursor: page.cursor },
+      }),
+    getUsage: (period, o) => call<UsageReport>("/organizations/usage", { ...o, query: { period } }),
+  };
+}
+
+/** `POST /api/dev/token`: mint a Clerk-shaped token from the local server's dev issuer. */
+export async function mintDevToken(
+  request: DevTokenRequest,
+  options: { fetch?: FetchLike; baseUrl?: string; signal?: AbortSignal } = {},
+): Promise<DevToken> {
+  const fetchImpl = options.fetch ?? defaultFetch;
+  const response = await send(fetchImpl, buildUrl(options.baseUrl ?? API_BASE, "/dev/token"), {
+    method: "POST",
+    headers: { Accept: "application/json", "Content-Type": "application/json" },
+    body: JSON.stringify(request),
+    signal: options.signal,
+  });
+  return readJson<DevToken>(response);
+}
+
+export function buildUrl(baseUrl: string, path: string, query?: Query): string {
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries(query ?? {})) {
+    if (value !== undefined && value !== null && value !== "") params.set(key, String(value));
+  }
+  const search = params.toString();
+  return `${baseUrl}${path}${search ? `?${search}` : ""}`;
+}
+
+async function send(fetchImpl: FetchLike, url: string, init: RequestInit): Promise<Response> {
+  try {
+    return await fetchImpl(url, init);
+  } catch (error) {
+    // Let cancellations (TanStack Query aborting a stale request) propagate untouched.
+    if (error instanceof DOMException && error.name === "AbortError") throw error;
+    throw new ApiError({
+      type: "about:blank",
+      title: "Network error",
+      status: 0,
+      code: ProblemCode.NetworkError,
+      detail: "Could not reach the VoiceForge API. Check your connection and try again.",
+    });
+  }
+}
+
+async function readJson<T>(response: Response): Promise<T> {
+  if (!response.ok) throw await problemFromResponse(response);
+  if (response.status === 204) return undefined as T;
+  try {
+    return (await response.json()) as T;
+  } catch {
+    throw new ApiError({
+      type: "about:blank",
+      title: "Invalid response",
+      status: response.status,
+      code: ProblemCode.InvalidResponse,
+      detail: "The API sent a response that is not valid JSON.",
+      request_id: response.headers.get("x-request-id") ?? undefined,
+    });
+  }
+}
+
+/** Turn an error response into an ApiError, preferring the problem+json body's own words. */
+export async function problemFromResponse(response: Response): Promise<ApiError> {
+  const status = response.status;
+  let body: Record<string, unknown> = {};
+  if (isJson(response)) {
+    try {
+      const parsed: unknown = await response.json();
+      if (parsed && typeof parsed === "object") body = parsed as Record<string, unknown>;
+    } catch {
+      // Fall through to the status-based description.
+    }
+  }
+  const text = (key: string): string | undefined =>
+    typeof body[key] === "string" && body[key] !== "" ? (body[key] as string) : undefined;
+  const title = text("title") ?? (response.statusText || `HTTP ${status}`);
+  return new ApiError({
+    type: text("type") ?? "about:blank",
+    title,
+    status: typeof body.status === "number" ? body.status : status,
+    code: text("code") ?? `http_${status}`,
+    detail: text("detail") ?? fallbackDetail(status, response.statusText),
+    request_id: text("request_id") ?? response.headers.get("x-request-id") ?? undefined,
+  });
+}
+
+function fallbackDetail(status: number, statusText: string): string {
+  if (status === 502 || status === 503 || status === 504) {
+    return `The API server is unavailable (HTTP ${status}). Try again in a moment.`;
+  }
+  return `The API answered HTTP ${status}${statusText ? ` ${statusText}` : ""}.`;
+}
+
+function isJson(response: Response): boolean {
+  return /\bjson\b/i.test(response.headers.get("content-type") ?? "");
+}
+
+function isProblem(response: Response): boolean {
+  return /problem\+json/i.test(response.headers.get("content-type") ?? "");
+}
+
+async function discardBody(response: Response): Promise<void> {
+  try {
+    await response.body?.cancel();
+  } catch {
+    // Nothing to release.
+  }
+}

@@ -1,0 +1,24 @@
+// Every page of the app. Adding one: a folder under src/pages/ and one entry here.
+
+import type { ReactNode } from "react";
+import type { RouteObject } from "react-router";
+import { DashboardPage } from "../pages/Dashboard/DashboardPage";
+import { NotFoundPage } from "../pages/NotFound/NotFoundPage";
+import { TeamPage } from "../pages/Team/TeamPage";
+
+export interface AppPage {
+  path: string;
+  element: ReactNode;
+  /** Label in the main navigation; pages without one are reachable only by link. */
+  nav?: string;
+}
+
+export const pages: AppPage[] = [
+  { path: "/", element: <DashboardPage />, nav: "Dashboard" },
+  { path: "/team", element: <TeamPage />, nav: "Team" },
+];
+
+export const pageRoutes: RouteObject[] = [
+  ...pages.map(({ path, element }) => ({ path, element })),
+  { path: "*", element: <NotFoundPage /> },
+];
