@@ -5,8 +5,10 @@
 //! DESIGN.md maps the modules; each owns its tables and tests.
 #![warn(missing_docs)]
 
+pub mod audit;
 pub mod auth;
 pub mod config;
+pub mod content;
 pub mod db;
 pub mod error;
 pub mod handlers;

@@ -86,18 +86,37 @@ macro_rules! org_columns {
     };
 }
 const SELECT_ORG_BY_CLERK_ID: &str = concat!("SELECT ", org_columns!(), " FROM organizations WHERE clerk_org_id = $1");
+const SELECT_ORG_BY_ID: &str = concat!("SELECT ", org_columns!(), " FROM organizations WHERE id = $1");
 const INSERT_ORG: &str = concat!(
     "INSERT INTO organizations (clerk_org_id, name, slug) VALUES ($1, $2, $3) ON CONFLICT (clerk_org_id) DO NOTHING RETURNING ",
     org_columns!()
 );
 
-/// One request's view of the database: a transaction bound to the caller's organization.
+/// Who acts inside a tenant transaction.
+#[derive(Clone, Debug)]
+pub enum Actor {
+    /// A signed-in member of the organization.
+    Member {
+        /// Internal user id.
+        user_id: Uuid,
+        /// Clerk user id.
+        clerk_user_id: String,
+        /// Role in the organization.
+        role: Role,
+    },
+    /// System work for the organization (cron, webhooks, background jobs), with its reason.
+    System {
+        /// Why the system acts, as recorded in `system_events`.
+        reason: String,
+    },
+}
+
+/// One unit of work confined to one organization: a transaction with `app.org_id` set.
 pub struct Tenant {
     tx: Transaction<'static, Postgres>,
     org: Organization,
-    user_id: Uuid,
-    clerk_user_id: String,
-    role: Role,
+    actor: Actor,
+    client_ip: Option<std::net::IpAddr>,
 }
 
 impl Tenant {
@@ -113,11 +132,27 @@ impl Tenant {
             .await?;
 
         let org = upsert_organization(&mut tx, identity).await?;
-        sqlx::query("SELECT set_config('app.org_id', $1, true)").bind(org.id.to_string()).execute(&mut *tx).await?;
+        set_org(&mut tx, org.id).await?;
         let user_id = upsert_user(&mut tx, &identity.user_id).await?;
         sync_membership(&mut tx, &org, user_id, identity.role).await?;
 
-        Ok(Self { tx, org, user_id, clerk_user_id: identity.user_id.clone(), role: identity.role })
+        let actor = Actor::Member { user_id, clerk_user_id: identity.user_id.clone(), role: identity.role };
+        Ok(Self { tx, org, actor, client_ip: None })
+    }
+
+    /// Opens a transaction for system work on one organization (a crawl advanced by cron, a
+    /// webhook). Recorded in `system_events` with `reason`. `None` when the org is gone.
+    pub async fn for_system(db: &Database, org_id: Uuid, reason: &str) -> Result<Option<Self>, sqlx::Error> {
+        let mut tx = db.pool().begin().await?;
+        sqlx::query("SELECT set_config('app.system', 'on', true)").execute(&mut *tx).await?;
+        sqlx::query("INSERT INTO system_events (reason) VALUES ($1)")
+            .bind(truncate(&format!("{reason} (org {org_id})"), 256))
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("SELECT set_config('app.system', '', true)").execute(&mut *tx).await?;
+        set_org(&mut tx, org_id).await?;
+        let org: Option<Organization> = sqlx::query_as(SELECT_ORG_BY_ID).bind(org_id).fetch_optional(&mut *tx).await?;
+        Ok(org.map(|org| Self { tx, org, actor: Actor::System { reason: reason.to_owned() }, client_ip: None }))
     }
 
     /// The caller's organization.
@@ -125,24 +160,56 @@ impl Tenant {
         &self.org
     }
 
-    /// The caller's internal user id.
-    pub fn user_id(&self) -> Uuid {
-        self.user_id
+    /// Who acts.
+    pub fn actor(&self) -> &Actor {
+        &self.actor
     }
 
-    /// The caller's Clerk user id.
-    pub fn clerk_user_id(&self) -> &str {
-        &self.clerk_user_id
+    /// The acting user's internal id; `None` for system work.
+    pub fn user_id(&self) -> Option<Uuid> {
+        match &self.actor {
+            Actor::Member { user_id, .. } => Some(*user_id),
+            Actor::System { .. } => None,
+        }
     }
 
-    /// The caller's role in the organization.
+    /// The acting user's Clerk id; `None` for system work.
+    pub fn clerk_user_id(&self) -> Option<&str> {
+        match &self.actor {
+            Actor::Member { clerk_user_id, .. } => Some(clerk_user_id),
+            Actor::System { .. } => None,
+        }
+    }
+
+    /// The actor's role; system work acts with an admin's rights.
     pub fn role(&self) -> Role {
-        self.role
+        match &self.actor {
+            Actor::Member { role, .. } => *role,
+            Actor::System { .. } => Role::Admin,
+        }
+    }
+
+    /// A label for audit rows: the Clerk user id, or `system: <reason>`.
+    pub fn actor_label(&self) -> String {
+        match &self.actor {
+            Actor::Member { clerk_user_id, .. } => clerk_user_id.clone(),
+            Actor::System { reason } => format!("system: {reason}"),
+        }
+    }
+
+    /// The client's address, recorded with audit events.
+    pub fn client_ip(&self) -> Option<std::net::IpAddr> {
+        self.client_ip
+    }
+
+    /// Sets the client's address (done by the request extractor).
+    pub fn set_client_ip(&mut self, ip: Option<std::net::IpAddr>) {
+        self.client_ip = ip;
     }
 
     /// Refuses members where only admins may act.
     pub fn require_admin(&self) -> Result<(), ApiError> {
-        match self.role {
+        match self.role() {
             Role::Admin => Ok(()),
             Role::Member => Err(ApiError::forbidden("admin_required", "only organization admins can do this")),
         }
@@ -153,10 +220,15 @@ impl Tenant {
         &mut self.tx
     }
 
-    /// Commits the request's work.
+    /// Commits the work.
     pub async fn commit(self) -> Result<(), sqlx::Error> {
         self.tx.commit().await
     }
+}
+
+async fn set_org(tx: &mut PgConnection, org_id: Uuid) -> Result<(), sqlx::Error> {
+    sqlx::query("SELECT set_config('app.org_id', $1, true)").bind(org_id.to_string()).execute(tx).await?;
+    Ok(())
 }
 
 async fn upsert_organization(tx: &mut PgConnection, identity: &Identity) -> Result<Organization, sqlx::Error> {

@@ -141,7 +141,41 @@ pub async fn try_consume(
     Ok(added.is_some())
 }
 
-/// Records a metered action: bumps its counter (unbounded) and appends an event.
+/// Takes back `quantity` from a running total (a content item removed), never below zero.
+pub async fn release(
+    conn: &mut PgConnection,
+    org_id: uuid::Uuid,
+    metric: Metric,
+    quantity: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE usage_counters SET value = greatest(value - $4, 0), updated_at = now()
+          WHERE org_id = $1 AND metric = $2 AND period = $3",
+    )
+    .bind(org_id)
+    .bind(metric.as_str())
+    .bind(period_key(metric, Period::current()))
+    .bind(quantity)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Appends a usage event (for the daily series) without touching counters; pairs with
+/// [`try_consume`], which already moved the counter.
+pub async fn record_event(tenant: &mut Tenant, metric: Metric, quantity: i64) -> Result<(), sqlx::Error> {
+    let (org_id, actor) = (tenant.org().id, tenant.user_id());
+    sqlx::query("INSERT INTO usage_events (org_id, metric, quantity, actor_user_id) VALUES ($1, $2, $3, $4)")
+        .bind(org_id)
+        .bind(metric.as_str())
+        .bind(quantity)
+        .bind(actor)
+        .execute(tenant.conn())
+        .await?;
+    Ok(())
+}
+
+/// Records a metered action without a limit: bumps its counter and appends an event.
 pub async fn record(tenant: &mut Tenant, metric: Metric, quantity: i64) -> Result<(), sqlx::Error> {
     let (org_id, actor) = (tenant.org().id, tenant.user_id());
     let period = period_key(metric, Period::current());

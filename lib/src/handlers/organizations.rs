@@ -49,7 +49,7 @@ pub async fn get_current(InTenant(tenant): InTenant) -> Result<ApiJson<impl Seri
             created_at: org.created_at,
             limits: org.limits.clone(),
         },
-        user: UserRef { id: tenant.clerk_user_id().to_owned() },
+        user: UserRef { id: tenant.clerk_user_id().unwrap_or_default().to_owned() },
         role: tenant.role(),
     };
     tenant.commit().await?;

@@ -41,8 +41,26 @@ impl FromRequestParts<App> for InTenant {
     async fn from_request_parts(parts: &mut Parts, app: &App) -> Result<Self, ApiError> {
         let Caller(identity) = Caller::from_request_parts(parts, app).await?;
         app.db.ensure_safe_role().await.map_err(unsafe_role)?;
-        Ok(InTenant(Tenant::begin(&app.db, &identity).await?))
+        let mut tenant = Tenant::begin(&app.db, &identity).await?;
+        tenant.set_client_ip(client_ip(parts));
+        Ok(InTenant(tenant))
     }
+}
+
+/// The client's address: the socket peer under the local server, else the first
+/// `X-Forwarded-For` entry (Vercel's edge sets it).
+fn client_ip(parts: &Parts) -> Option<std::net::IpAddr> {
+    if let Some(axum::extract::ConnectInfo(addr)) =
+        parts.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+    {
+        return Some(addr.ip());
+    }
+    parts
+        .headers
+        .get("x-forwarded-for")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(',').next())
+        .and_then(|v| v.trim().parse().ok())
 }
 
 /// A failed role check: either the database is down (503) or the role is unsafe (500).

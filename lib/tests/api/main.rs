@@ -4,6 +4,7 @@
 mod harness;
 
 mod auth;
+mod content;
 mod http;
 mod organizations;
 mod schema;

@@ -72,7 +72,7 @@ async fn writing_another_organizations_rows_is_rejected_by_the_database() {
     };
 
     let mut tenant = Tenant::begin(&t.app.db, &identity("org_a", "user_a1", Role::Admin)).await.unwrap();
-    let user_id = tenant.user_id();
+    let user_id = tenant.user_id().unwrap();
     let insert = sqlx::query("INSERT INTO memberships (org_id, user_id, role) VALUES ($1, $2, 'admin')")
         .bind(org_b)
         .bind(user_id)
