@@ -14,9 +14,11 @@ pub mod error;
 pub mod handlers;
 pub mod http;
 pub mod pagination;
+pub mod ratelimit;
 pub mod routes;
 #[cfg(feature = "cli")]
 pub mod server;
 pub mod telemetry;
 pub mod tenancy;
 pub mod usage;
+pub mod webhooks;
