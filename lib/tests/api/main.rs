@@ -3,9 +3,13 @@
 
 mod harness;
 
+mod audit;
 mod auth;
 mod content;
 mod http;
 mod organizations;
+mod ratelimit;
 mod schema;
 mod tenancy;
+mod usage;
+mod webhooks;
