@@ -503,3 +503,28 @@ async fn malformed_events_oversized_bodies_and_an_unconfigured_secret_are_refuse
         .await
         .assert_problem(503, "webhooks_not_configured");
 }
+
+#[tokio::test]
+async fn an_older_update_delivered_late_does_not_undo_a_newer_one() {
+    let t = spawn().await;
+    let at = ms();
+    let org = |name: &str| json!({"id": "org_late", "object": "organization", "name": name, "slug": "late"});
+    assert_eq!(deliver(&t, &envelope("organization.created", org("First"), at)).await, "processed");
+    deliver(&t, &membership("organizationMembership.created", "org_late", "user_l", "org:member", at)).await;
+    deliver(&t, &membership("organizationMembership.updated", "org_late", "user_l", "org:admin", at + 2000)).await;
+    deliver(&t, &envelope("organization.updated", org("Newest"), at + 2000)).await;
+    // Delivered last, happened in between: ignored for the membership, no effect on the name.
+    let stale = membership("organizationMembership.updated", "org_late", "user_l", "org:member", at + 1000);
+    assert_eq!(deliver(&t, &stale).await, "ignored");
+    assert_eq!(deliver(&t, &envelope("organization.updated", org("Middle"), at + 1000)).await, "ignored");
+
+    let token = t.token("org_late", "user_l", Role::Admin);
+    let current = t.get("/api/organizations/current", &token).await.json();
+    assert_eq!(current["organization"]["name"], "Newest");
+    let me = t.get("/api/organizations/users/user_l", &token).await.json();
+    assert_eq!(me["role"], "admin");
+    assert_eq!(
+        audit_actions(&t, "org_late").await,
+        ["organization.created", "membership.created", "membership.updated", "organization.updated"]
+    );
+}
