@@ -64,13 +64,6 @@ CREATE POLICY rate_limit_buckets_tenant ON rate_limit_buckets
 CREATE POLICY rate_limit_buckets_system ON rate_limit_buckets
     USING (vf_is_system()) WITH CHECK (vf_is_system());
 
--- The time of the last Clerk event applied to a row, so an older event delivered late does
--- not undo a newer one (a role change, a rename). NULL: no event applied yet (created by a
--- session token).
-ALTER TABLE organizations ADD COLUMN clerk_event_at timestamptz;
-ALTER TABLE users ADD COLUMN clerk_event_at timestamptz;
-ALTER TABLE memberships ADD COLUMN clerk_event_at timestamptz;
-
 -- The audit log's filters (GET /api/audit?action=…&actor=…) within one organization.
 CREATE INDEX audit_events_org_action ON audit_events (org_id, action, occurred_at DESC, id);
 CREATE INDEX audit_events_org_actor ON audit_events (org_id, actor_label, occurred_at DESC, id);
