@@ -36,6 +36,8 @@ enum Command {
     },
     /// Apply database migrations (over DATABASE_URL_UNPOOLED when set).
     Migrate,
+    /// Print the route table as JSON: function file → URL path.
+    Routes,
     /// Print a dev session token for `voiceforge serve` (same data folder).
     DevToken {
         /// Clerk-style organization id, created on first use.
@@ -69,6 +71,14 @@ async fn main() -> anyhow::Result<()> {
             let settings = Settings::from_env()?;
             voiceforge::db::migrate(settings.database_url_unpooled.expose()).await?;
             eprintln!("migrations applied");
+            Ok(())
+        }
+        Command::Routes => {
+            let table: serde_json::Map<String, serde_json::Value> = voiceforge::routes::Endpoint::ALL
+                .iter()
+                .map(|e| (e.function_file().to_owned(), e.path().into()))
+                .collect();
+            println!("{}", serde_json::Value::Object(table));
             Ok(())
         }
         Command::DevToken { org, user, role, org_name, ttl } => {
