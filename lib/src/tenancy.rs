@@ -124,7 +124,7 @@ impl Tenant {
     /// membership on first sight and following role changes in the token. A newcomer who
     /// would exceed the organization's seats is refused and nothing is written.
     pub async fn begin(db: &Database, identity: &Identity) -> Result<Self, TenancyError> {
-        let mut tx = db.pool().begin().await?;
+        let mut tx = db.begin().await?;
         sqlx::query("SELECT set_config('app.clerk_org_id', $1, true), set_config('app.clerk_user_id', $2, true)")
             .bind(&identity.org_id)
             .bind(&identity.user_id)
@@ -143,7 +143,7 @@ impl Tenant {
     /// Opens a transaction for system work on one organization (a crawl advanced by cron, a
     /// webhook). Recorded in `system_events` with `reason`. `None` when the org is gone.
     pub async fn for_system(db: &Database, org_id: Uuid, reason: &str) -> Result<Option<Self>, sqlx::Error> {
-        let mut tx = db.pool().begin().await?;
+        let mut tx = db.begin().await?;
         sqlx::query("SELECT set_config('app.system', 'on', true)").execute(&mut *tx).await?;
         sqlx::query("INSERT INTO system_events (reason) VALUES ($1)")
             .bind(truncate(&format!("{reason} (org {org_id})"), 256))
@@ -413,7 +413,7 @@ pub struct System {
 impl System {
     /// Opens a system transaction for `reason` (e.g. "cron: advance crawls").
     pub async fn begin(db: &Database, reason: &str) -> Result<Self, sqlx::Error> {
-        let mut tx = db.pool().begin().await?;
+        let mut tx = db.begin().await?;
         sqlx::query("SELECT set_config('app.system', 'on', true)").execute(&mut *tx).await?;
         sqlx::query("INSERT INTO system_events (reason) VALUES ($1)")
             .bind(truncate(reason, 256))

@@ -79,6 +79,7 @@ impl Drop for TestDb {
 
 /// Settings for a test database, with `extra` variables on top.
 pub fn settings(db_url: &str, extra: &[(&str, &str)]) -> Settings {
+    voiceforge::telemetry::init();
     let mut vars: HashMap<String, String> = HashMap::new();
     vars.insert("DATABASE_URL".into(), db_url.into());
     vars.insert("VOICEFORGE_DATA_DIR".into(), DATA_DIR.display().to_string());

@@ -7,5 +7,6 @@ mod auth;
 mod content;
 mod http;
 mod organizations;
+mod pooler;
 mod schema;
 mod tenancy;
