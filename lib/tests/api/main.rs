@@ -5,6 +5,7 @@ mod harness;
 
 mod auth;
 mod content;
+mod contract;
 mod http;
 mod organizations;
 mod pooler;
