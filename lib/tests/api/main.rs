@@ -7,6 +7,7 @@ mod auth;
 mod content;
 mod contract;
 mod http;
+mod isolation;
 mod legacy;
 mod organizations;
 mod pooler;
