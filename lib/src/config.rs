@@ -67,6 +67,12 @@ pub struct Settings {
     pub data_dir: PathBuf,
     /// Shared secret of Vercel cron calls (`CRON_SECRET`).
     pub cron_secret: Option<Secret>,
+    /// Svix signing secret of the Clerk webhook endpoint (`CLERK_WEBHOOK_SIGNING_SECRET`, `whsec_…`).
+    pub clerk_webhook_signing_secret: Option<Secret>,
+    /// Bearer token of the deployment's operators (`VOICEFORGE_ADMIN_TOKEN`), e.g. to change limits.
+    pub admin_token: Option<Secret>,
+    /// Rate-limit budgets per route class (`RATE_LIMIT_*`).
+    pub rate_limits: crate::ratelimit::RateLimits,
 }
 
 impl Settings {
@@ -124,6 +130,9 @@ impl Settings {
             max_body_bytes: parse_num("MAX_BODY_BYTES", 1024 * 1024)? as usize,
             data_dir: data_dir_from(get("VOICEFORGE_DATA_DIR")),
             cron_secret: get("CRON_SECRET").map(Secret::new),
+            clerk_webhook_signing_secret: get("CLERK_WEBHOOK_SIGNING_SECRET").map(Secret::new),
+            admin_token: get("VOICEFORGE_ADMIN_TOKEN").map(Secret::new),
+            rate_limits: crate::ratelimit::RateLimits::from_lookup(get)?,
         })
     }
 }
@@ -207,9 +216,17 @@ mod tests {
 
     #[test]
     fn secrets_do_not_appear_in_debug_output() {
-        let s = settings(&[("DATABASE_URL", "postgres://user:hunter2@db/x"), ("CRON_SECRET", "s3cret")]).unwrap();
+        let s = settings(&[
+            ("DATABASE_URL", "postgres://user:hunter2@db/x"),
+            ("CRON_SECRET", "s3cret"),
+            ("CLERK_WEBHOOK_SIGNING_SECRET", "whsec_c2VjcmV0d2g="),
+            ("VOICEFORGE_ADMIN_TOKEN", "adm1n-t0ken"),
+        ])
+        .unwrap();
         let shown = format!("{s:?}");
-        assert!(!shown.contains("hunter2") && !shown.contains("s3cret"), "{shown}");
+        for secret in ["hunter2", "s3cret", "c2VjcmV0d2g", "adm1n-t0ken"] {
+            assert!(!shown.contains(secret), "{shown}");
+        }
     }
 
     #[test]

@@ -15,9 +15,11 @@ pub mod handlers;
 pub mod http;
 pub mod legacy;
 pub mod pagination;
+pub mod ratelimit;
 pub mod routes;
 #[cfg(feature = "cli")]
 pub mod server;
 pub mod telemetry;
 pub mod tenancy;
 pub mod usage;
+pub mod webhooks;

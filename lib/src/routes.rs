@@ -2,9 +2,12 @@
 //! The local server mounts all of them; each `api/*.rs` binary mounts exactly one. A test
 //! keeps this table, the `api/` folder and the `[[bin]]`s of Cargo.toml in step.
 
-use axum::routing::{MethodRouter, get};
+use axum::{
+    http::Method,
+    routing::{MethodRouter, get, patch, post},
+};
 
-use crate::{handlers, http::App};
+use crate::{handlers, http::App, ratelimit::RouteClass};
 
 /// An API endpoint served by one Vercel function.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -19,6 +22,12 @@ pub enum Endpoint {
     OrganizationsUsage,
     /// `GET /api/organizations/users/{id}`
     OrganizationsUser,
+    /// `PATCH /api/organizations/limits` (deployment operators)
+    OrganizationsLimits,
+    /// `POST /api/webhooks/clerk`
+    WebhooksClerk,
+    /// `GET /api/audit`
+    Audit,
 }
 
 impl Endpoint {
@@ -29,6 +38,9 @@ impl Endpoint {
         Endpoint::OrganizationsUsers,
         Endpoint::OrganizationsUsage,
         Endpoint::OrganizationsUser,
+        Endpoint::OrganizationsLimits,
+        Endpoint::WebhooksClerk,
+        Endpoint::Audit,
     ];
 
     /// The URL path, in axum's syntax (`{id}` for a segment).
@@ -39,6 +51,9 @@ impl Endpoint {
             Endpoint::OrganizationsUsers => "/api/organizations/users",
             Endpoint::OrganizationsUsage => "/api/organizations/usage",
             Endpoint::OrganizationsUser => "/api/organizations/users/{id}",
+            Endpoint::OrganizationsLimits => "/api/organizations/limits",
+            Endpoint::WebhooksClerk => "/api/webhooks/clerk",
+            Endpoint::Audit => "/api/audit",
         }
     }
 
@@ -50,6 +65,9 @@ impl Endpoint {
             Endpoint::OrganizationsUsers => "api/organizations/users.rs",
             Endpoint::OrganizationsUsage => "api/organizations/usage.rs",
             Endpoint::OrganizationsUser => "api/organizations/users/[id].rs",
+            Endpoint::OrganizationsLimits => "api/organizations/limits.rs",
+            Endpoint::WebhooksClerk => "api/webhooks/clerk.rs",
+            Endpoint::Audit => "api/audit.rs",
         }
     }
 
@@ -61,6 +79,18 @@ impl Endpoint {
             Endpoint::OrganizationsUsers => get(handlers::organizations::list_users),
             Endpoint::OrganizationsUsage => get(handlers::organizations::get_usage),
             Endpoint::OrganizationsUser => get(handlers::organizations::get_user),
+            Endpoint::OrganizationsLimits => patch(handlers::limits::patch_limits),
+            Endpoint::WebhooksClerk => post(handlers::webhooks::post_clerk),
+            Endpoint::Audit => get(handlers::audit::list_audit),
+        }
+    }
+
+    /// The rate-limit class of a request to this endpoint. Reads and writes follow the method;
+    /// generation and crawl-start endpoints name their own class here.
+    pub fn rate_class(self, method: &Method) -> RouteClass {
+        match self {
+            Endpoint::WebhooksClerk | Endpoint::OrganizationsLimits => RouteClass::Writes,
+            _ => RouteClass::for_method(method),
         }
     }
 

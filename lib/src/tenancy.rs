@@ -53,6 +53,12 @@ pub enum TenancyError {
         /// The organization's max_users.
         limit: i32,
     },
+    /// The organization was deleted in Clerk; its data is gone and it cannot come back.
+    #[error("this organization has been deleted")]
+    OrganizationDeleted,
+    /// The user was deleted in Clerk; a token issued before that is refused.
+    #[error("this user has been deleted")]
+    UserDeleted,
     /// The database failed.
     #[error(transparent)]
     Database(#[from] sqlx::Error),
@@ -62,6 +68,8 @@ impl From<TenancyError> for ApiError {
     fn from(err: TenancyError) -> Self {
         match err {
             TenancyError::SeatLimitReached { .. } => ApiError::forbidden("seat_limit_reached", err.to_string()),
+            TenancyError::OrganizationDeleted => ApiError::forbidden("organization_deleted", err.to_string()),
+            TenancyError::UserDeleted => ApiError::forbidden("user_deleted", err.to_string()),
             TenancyError::Database(db) => db.into(),
         }
     }
@@ -231,9 +239,18 @@ async fn set_org(tx: &mut PgConnection, org_id: Uuid) -> Result<(), sqlx::Error>
     Ok(())
 }
 
-async fn upsert_organization(tx: &mut PgConnection, identity: &Identity) -> Result<Organization, sqlx::Error> {
+async fn upsert_organization(tx: &mut PgConnection, identity: &Identity) -> Result<Organization, TenancyError> {
     if let Some(org) = sqlx::query_as(SELECT_ORG_BY_CLERK_ID).bind(&identity.org_id).fetch_optional(&mut *tx).await? {
         return Ok(org);
+    }
+    // A token issued before the organization's deletion must not bring it back.
+    let deleted: bool =
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM deleted_organizations WHERE clerk_org_id = $1)")
+            .bind(&identity.org_id)
+            .fetch_one(&mut *tx)
+            .await?;
+    if deleted {
+        return Err(TenancyError::OrganizationDeleted);
     }
     let name =
         identity.org_name.clone().or_else(|| identity.org_slug.clone()).unwrap_or_else(|| identity.org_id.clone());
@@ -246,25 +263,29 @@ async fn upsert_organization(tx: &mut PgConnection, identity: &Identity) -> Resu
     match inserted {
         Some(org) => Ok(org),
         // A concurrent first request created it between our select and insert.
-        None => sqlx::query_as(SELECT_ORG_BY_CLERK_ID).bind(&identity.org_id).fetch_one(&mut *tx).await,
+        None => Ok(sqlx::query_as(SELECT_ORG_BY_CLERK_ID).bind(&identity.org_id).fetch_one(&mut *tx).await?),
     }
 }
 
-async fn upsert_user(tx: &mut PgConnection, clerk_user_id: &str) -> Result<Uuid, sqlx::Error> {
-    let found: Option<Uuid> = sqlx::query_scalar("SELECT id FROM users WHERE clerk_user_id = $1")
-        .bind(clerk_user_id)
-        .fetch_optional(&mut *tx)
-        .await?;
-    if let Some(id) = found {
-        return Ok(id);
+async fn upsert_user(tx: &mut PgConnection, clerk_user_id: &str) -> Result<Uuid, TenancyError> {
+    let found: Option<(Uuid, bool)> =
+        sqlx::query_as("SELECT id, deleted_at IS NOT NULL FROM users WHERE clerk_user_id = $1")
+            .bind(clerk_user_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+    match found {
+        // `user.deleted` keeps the row (authored items stay attributed to it) but ends access.
+        Some((_, true)) => return Err(TenancyError::UserDeleted),
+        Some((id, false)) => return Ok(id),
+        None => {}
     }
-    sqlx::query_scalar(
+    Ok(sqlx::query_scalar(
         "INSERT INTO users (clerk_user_id) VALUES ($1)
          ON CONFLICT (clerk_user_id) DO UPDATE SET clerk_user_id = EXCLUDED.clerk_user_id RETURNING id",
     )
     .bind(clerk_user_id)
     .fetch_one(&mut *tx)
-    .await
+    .await?)
 }
 
 async fn sync_membership(
@@ -301,11 +322,14 @@ async fn sync_membership(
         Some(_) => Ok(()),
         None => {
             // Serialize newcomers of this organization so concurrent first requests cannot
-            // both take the last seat.
-            let max_users: i32 = sqlx::query_scalar("SELECT max_users FROM organizations WHERE id = $1 FOR UPDATE")
-                .bind(org.id)
-                .fetch_one(&mut *tx)
-                .await?;
+            // both take the last seat. NO KEY UPDATE conflicts with other newcomers but not with
+            // the KEY SHARE lock every insert of the org's child rows takes through its foreign
+            // key, so a newcomer does not wait for all the organization's requests in flight.
+            let max_users: i32 =
+                sqlx::query_scalar("SELECT max_users FROM organizations WHERE id = $1 FOR NO KEY UPDATE")
+                    .bind(org.id)
+                    .fetch_one(&mut *tx)
+                    .await?;
             let used: i64 = sqlx::query_scalar("SELECT count(*) FROM memberships WHERE org_id = $1")
                 .bind(org.id)
                 .fetch_one(&mut *tx)

@@ -3,6 +3,7 @@
 
 mod harness;
 
+mod audit;
 mod auth;
 mod content;
 mod contract;
@@ -11,5 +12,8 @@ mod isolation;
 mod legacy;
 mod organizations;
 mod pooler;
+mod ratelimit;
 mod schema;
 mod tenancy;
+mod usage;
+mod webhooks;
