@@ -115,11 +115,12 @@ impl Settings {
                 })
             }
         };
+        let statement_cache = parse_num("DATABASE_STATEMENT_CACHE", default_statement_cache(&database_url))? as usize;
         Ok(Self {
             database_url: Secret::new(database_url),
             database_url_unpooled: Secret::new(database_url_unpooled),
             database_max_connections: parse_num("DATABASE_MAX_CONNECTIONS", 5)?.clamp(1, 100) as u32,
-            database_statement_cache: parse_num("DATABASE_STATEMENT_CACHE", 100)? as usize,
+            database_statement_cache: statement_cache,
             database_acquire_timeout: Duration::from_millis(parse_num("DATABASE_ACQUIRE_TIMEOUT_MS", 5_000)?),
             clerk,
             cors_allowed_origins: split_list(get("CORS_ALLOWED_ORIGINS"))
@@ -140,6 +141,17 @@ impl Settings {
 /// nothing else from the environment.
 pub fn data_dir_from_env() -> PathBuf {
     data_dir_from(std::env::var("VOICEFORGE_DATA_DIR").ok().filter(|v| !v.trim().is_empty()))
+}
+
+/// Behind a transaction-mode pooler (Neon's `-pooler` hosts, `pgbouncer=true` URLs) a cached
+/// statement may live on another server connection than the next transaction gets, so the
+/// cache defaults to off there.
+fn default_statement_cache(database_url: &str) -> u64 {
+    let pooled = url::Url::parse(database_url).is_ok_and(|u| {
+        u.host_str().is_some_and(|h| h.contains("-pooler"))
+            || u.query_pairs().any(|(k, v)| k == "pgbouncer" && v == "true")
+    });
+    if pooled { 0 } else { 100 }
 }
 
 fn data_dir_from(value: Option<String>) -> PathBuf {
@@ -179,6 +191,17 @@ mod tests {
     #[test]
     fn a_key_without_an_issuer_is_a_configuration_error() {
         assert!(settings(&[("DATABASE_URL", "postgres://x"), ("CLERK_JWT_KEY", "k")]).is_err());
+    }
+
+    #[test]
+    fn the_statement_cache_is_off_behind_a_transaction_pooler() {
+        let cache = |url: &str| settings(&[("DATABASE_URL", url)]).unwrap().database_statement_cache;
+        assert_eq!(cache("postgres://u:p@ep-x-pooler.us-east-2.aws.neon.tech/db"), 0);
+        assert_eq!(cache("postgres://u:p@db.example/db?pgbouncer=true"), 0);
+        assert_eq!(cache("postgres://u:p@127.0.0.1:5432/db"), 100);
+        let explicit =
+            settings(&[("DATABASE_URL", "postgres://h-pooler/db"), ("DATABASE_STATEMENT_CACHE", "50")]).unwrap();
+        assert_eq!(explicit.database_statement_cache, 50);
     }
 
     #[test]

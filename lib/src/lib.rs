@@ -13,6 +13,7 @@ pub mod db;
 pub mod error;
 pub mod handlers;
 pub mod http;
+pub mod legacy;
 pub mod pagination;
 pub mod ratelimit;
 pub mod routes;

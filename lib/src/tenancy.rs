@@ -132,7 +132,7 @@ impl Tenant {
     /// membership on first sight and following role changes in the token. A newcomer who
     /// would exceed the organization's seats is refused and nothing is written.
     pub async fn begin(db: &Database, identity: &Identity) -> Result<Self, TenancyError> {
-        let mut tx = db.pool().begin().await?;
+        let mut tx = db.begin().await?;
         sqlx::query("SELECT set_config('app.clerk_org_id', $1, true), set_config('app.clerk_user_id', $2, true)")
             .bind(&identity.org_id)
             .bind(&identity.user_id)
@@ -151,7 +151,7 @@ impl Tenant {
     /// Opens a transaction for system work on one organization (a crawl advanced by cron, a
     /// webhook). Recorded in `system_events` with `reason`. `None` when the org is gone.
     pub async fn for_system(db: &Database, org_id: Uuid, reason: &str) -> Result<Option<Self>, sqlx::Error> {
-        let mut tx = db.pool().begin().await?;
+        let mut tx = db.begin().await?;
         sqlx::query("SELECT set_config('app.system', 'on', true)").execute(&mut *tx).await?;
         sqlx::query("INSERT INTO system_events (reason) VALUES ($1)")
             .bind(truncate(&format!("{reason} (org {org_id})"), 256))
@@ -428,6 +428,36 @@ pub async fn count_members(tenant: &mut Tenant) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar("SELECT count(*) FROM memberships WHERE org_id = $1").bind(org_id).fetch_one(tenant.conn()).await
 }
 
+/// The schema's default `max_content_items` (see migrations/0001).
+pub const DEFAULT_MAX_CONTENT_ITEMS: i32 = 1000;
+
+/// The internal id of the organization with this Clerk id, if VoiceForge knows it.
+pub async fn find_organization(db: &Database, clerk_org_id: &str) -> Result<Option<Uuid>, sqlx::Error> {
+    let mut sys = System::begin(db, "look up an organization by Clerk id").await?;
+    let id = sqlx::query_scalar("SELECT id FROM organizations WHERE clerk_org_id = $1")
+        .bind(clerk_org_id)
+        .fetch_optional(sys.conn())
+        .await?;
+    sys.commit().await?;
+    Ok(id)
+}
+
+/// The organization with this Clerk id, created (named after the id) when missing; for
+/// administration that acts before any member has signed in.
+pub async fn ensure_organization(db: &Database, clerk_org_id: &str) -> Result<Uuid, sqlx::Error> {
+    let mut sys = System::begin(db, "create an organization for administration").await?;
+    sqlx::query("INSERT INTO organizations (clerk_org_id, name) VALUES ($1, $1) ON CONFLICT (clerk_org_id) DO NOTHING")
+        .bind(clerk_org_id)
+        .execute(sys.conn())
+        .await?;
+    let id = sqlx::query_scalar("SELECT id FROM organizations WHERE clerk_org_id = $1")
+        .bind(clerk_org_id)
+        .fetch_one(sys.conn())
+        .await?;
+    sys.commit().await?;
+    Ok(id)
+}
+
 /// Explicit cross-organization work (cron, webhooks, administration). Each use records its
 /// reason in `system_events`, so the bypass of the tenant wall is visible after the fact.
 pub struct System {
@@ -437,7 +467,7 @@ pub struct System {
 impl System {
     /// Opens a system transaction for `reason` (e.g. "cron: advance crawls").
     pub async fn begin(db: &Database, reason: &str) -> Result<Self, sqlx::Error> {
-        let mut tx = db.pool().begin().await?;
+        let mut tx = db.begin().await?;
         sqlx::query("SELECT set_config('app.system', 'on', true)").execute(&mut *tx).await?;
         sqlx::query("INSERT INTO system_events (reason) VALUES ($1)")
             .bind(truncate(reason, 256))

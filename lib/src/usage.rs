@@ -355,10 +355,13 @@ pub enum WarningLevel {
     LimitReached,
 }
 
+time::serde::format_description!(iso_date, Date, "[year]-[month]-[day]");
+
 /// A day's total of one metric.
 #[derive(Clone, Debug, Serialize, sqlx::FromRow)]
 pub struct DailyPoint {
     /// The day (UTC), `YYYY-MM-DD`.
+    #[serde(with = "iso_date")]
     pub date: Date,
     /// Metric name.
     pub metric: String,
