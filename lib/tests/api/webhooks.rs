@@ -341,8 +341,12 @@ async fn webhook_members_beyond_the_seat_limit_are_marked_and_refused() {
         .assert_problem(403, "seat_limit_reached");
     assert_eq!(t.get("/api/organizations/current", &t.token("org_s", "user_5", Role::Member)).await.status, 200);
 
-    // Removing an earlier member frees a seat for the sixth.
+    // Removing an earlier member frees a seat for the sixth; the removed member's token,
+    // minted before the removal, does not bring them back.
     deliver(&t, &membership("organizationMembership.deleted", "org_s", "user_2", "org:member", at + 10)).await;
+    t.get("/api/organizations/current", &t.token("org_s", "user_2", Role::Member))
+        .await
+        .assert_problem(403, "membership_removed");
     assert_eq!(t.get("/api/organizations/current", &t.token("org_s", "user_6", Role::Member)).await.status, 200);
     let actions = audit_actions(&t, "org_s").await;
     assert_eq!(actions.iter().filter(|a| *a == "membership.created").count(), 6);
