@@ -59,6 +59,10 @@ pub enum TenancyError {
     /// The user was deleted in Clerk; a token issued before that is refused.
     #[error("this user has been deleted")]
     UserDeleted,
+    /// Clerk removed the user from the organization; a token issued before that is refused
+    /// until Clerk reports them added again.
+    #[error("you are no longer a member of this organization")]
+    MembershipRemoved,
     /// The database failed.
     #[error(transparent)]
     Database(#[from] sqlx::Error),
@@ -70,6 +74,7 @@ impl From<TenancyError> for ApiError {
             TenancyError::SeatLimitReached { .. } => ApiError::forbidden("seat_limit_reached", err.to_string()),
             TenancyError::OrganizationDeleted => ApiError::forbidden("organization_deleted", err.to_string()),
             TenancyError::UserDeleted => ApiError::forbidden("user_deleted", err.to_string()),
+            TenancyError::MembershipRemoved => ApiError::forbidden("membership_removed", err.to_string()),
             TenancyError::Database(db) => db.into(),
         }
     }
@@ -321,6 +326,18 @@ async fn sync_membership(
         }
         Some(_) => Ok(()),
         None => {
+            // A token minted before Clerk removed the member must not re-add them (and take a
+            // seat); a later `organizationMembership.created` clears the removal.
+            let removed: bool = sqlx::query_scalar(
+                "SELECT EXISTS (SELECT 1 FROM membership_removals WHERE org_id = $1 AND user_id = $2)",
+            )
+            .bind(org.id)
+            .bind(user_id)
+            .fetch_one(&mut *tx)
+            .await?;
+            if removed {
+                return Err(TenancyError::MembershipRemoved);
+            }
             // Serialize newcomers of this organization so concurrent first requests cannot
             // both take the last seat. NO KEY UPDATE conflicts with other newcomers but not with
             // the KEY SHARE lock every insert of the org's child rows takes through its foreign

@@ -264,6 +264,34 @@ impl LimitsChange {
     }
 }
 
+/// An operator's change of the organization with Clerk id `clerk_org_id`, from `ip`: applied
+/// and recorded in that organization's audit log (`limits.updated`, before and after) in one
+/// transaction. `None` when VoiceForge does not know the organization.
+pub async fn change_limits(
+    db: &crate::db::Database,
+    clerk_org_id: &str,
+    change: &LimitsChange,
+    ip: Option<std::net::IpAddr>,
+) -> Result<Option<Limits>, sqlx::Error> {
+    let mut sys = crate::tenancy::System::begin(db, "operator: change limits (look up organization)").await?;
+    let org_id: Option<uuid::Uuid> = sqlx::query_scalar("SELECT id FROM organizations WHERE clerk_org_id = $1")
+        .bind(clerk_org_id)
+        .fetch_optional(sys.conn())
+        .await?;
+    sys.commit().await?;
+    let Some(org_id) = org_id else { return Ok(None) };
+    let Some(mut tenant) = Tenant::for_system(db, org_id, "operator: change limits").await? else {
+        return Ok(None);
+    };
+    tenant.set_client_ip(ip);
+    let (before, after) = set_limits(&mut tenant, change).await?;
+    let details = serde_json::json!({"before": before, "after": after});
+    let event = crate::audit::AuditEvent::on("limits.updated", "organization", clerk_org_id).with(details);
+    crate::audit::record(&mut tenant, event).await?;
+    tenant.commit().await?;
+    Ok(Some(after))
+}
+
 /// Applies `change` to the tenant's organization; returns the limits before and after.
 /// Lowering a limit below current use is allowed: members beyond max_users lose access, and
 /// further items or crawls are refused until usage is back under it.

@@ -2,19 +2,17 @@
 //! limits. Not for organization members, admins included: they get 403.
 
 use axum::{
-    extract::State,
-    http::{HeaderMap, header},
+    extract::{FromRequestParts, State},
+    http::{header, request::Parts},
 };
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 use subtle::ConstantTimeEq;
 
 use crate::{
-    audit::{self, AuditEvent},
     auth::bearer_token,
     error::ApiError,
     http::{App, extract::ClientIp, json::ApiJson},
-    tenancy::{Limits, System, Tenant},
+    tenancy::Limits,
     usage::{self, LimitsChange},
 };
 
@@ -38,29 +36,36 @@ struct LimitsView {
     limits: Limits,
 }
 
-/// Checks `VOICEFORGE_ADMIN_TOKEN`; a valid session token (any member) is 403, no token 401.
-async fn require_operator(app: &App, headers: &HeaderMap) -> Result<(), ApiError> {
-    let header = headers.get(header::AUTHORIZATION).map(|v| v.to_str().unwrap_or("\u{0}"));
-    let token = bearer_token(header)
-        .map_err(|_| ApiError::unauthorized("missing_token", "send the deployment's admin token as a bearer token"))?;
-    if let Some(expected) = &app.settings.admin_token
-        && bool::from(token.as_bytes().ct_eq(expected.expose().as_bytes()))
-    {
-        return Ok(());
+/// A caller holding `VOICEFORGE_ADMIN_TOKEN`; checked before the body is read. A valid
+/// session token (any member, org admins included) is 403, no token 401.
+pub struct Operator;
+
+impl FromRequestParts<App> for Operator {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, app: &App) -> Result<Self, ApiError> {
+        let header = parts.headers.get(header::AUTHORIZATION).map(|v| v.to_str().unwrap_or("\u{0}"));
+        let token = bearer_token(header).map_err(|_| {
+            ApiError::unauthorized("missing_token", "send the deployment's admin token as a bearer token")
+        })?;
+        if let Some(expected) = &app.settings.admin_token
+            && bool::from(token.as_bytes().ct_eq(expected.expose().as_bytes()))
+        {
+            return Ok(Operator);
+        }
+        // A member's session token, even an org admin's, is the wrong kind of credential.
+        app.verifier.verify(token).await?;
+        Err(ApiError::forbidden("operator_required", "only the deployment's operators can change limits"))
     }
-    // A member's session token, even an org admin's, is the wrong kind of credential.
-    app.verifier.verify(token).await?;
-    Err(ApiError::forbidden("operator_required", "only the deployment's operators can change limits"))
 }
 
 /// Changes the named organization's limits and records it in that organization's audit log.
 pub async fn patch_limits(
+    _: Operator,
     State(app): State<App>,
     ClientIp(ip): ClientIp,
-    headers: HeaderMap,
     ApiJson(body): ApiJson<LimitsRequest>,
 ) -> Result<ApiJson<impl Serialize>, ApiError> {
-    require_operator(&app, &headers).await?;
     let change = LimitsChange {
         max_users: body.max_users,
         max_content_items: body.max_content_items,
@@ -72,21 +77,8 @@ pub async fn patch_limits(
     if body.organization.is_empty() || body.organization.len() > 128 {
         return Err(ApiError::not_found("the organization"));
     }
-    let mut sys = System::begin(&app.db, "operator: change limits (look up organization)").await?;
-    let org_id: Option<uuid::Uuid> = sqlx::query_scalar("SELECT id FROM organizations WHERE clerk_org_id = $1")
-        .bind(&body.organization)
-        .fetch_optional(sys.conn())
-        .await?;
-    sys.commit().await?;
-    let org_id = org_id.ok_or_else(|| ApiError::not_found("the organization"))?;
-    let mut tenant = Tenant::for_system(&app.db, org_id, "operator: change limits")
+    let limits = usage::change_limits(&app.db, &body.organization, &change, ip)
         .await?
         .ok_or_else(|| ApiError::not_found("the organization"))?;
-    tenant.set_client_ip(ip);
-    let (before, after) = usage::set_limits(&mut tenant, &change).await?;
-    let details = json!({"before": before, "after": after});
-    audit::record(&mut tenant, AuditEvent::on("limits.updated", "organization", &body.organization).with(details))
-        .await?;
-    tenant.commit().await?;
-    Ok(ApiJson(LimitsView { organization: body.organization, limits: after }))
+    Ok(ApiJson(LimitsView { organization: body.organization, limits }))
 }

@@ -21,13 +21,15 @@ use crate::{
 pub(super) async fn apply(app: &App, delivery: &Delivery) -> anyhow::Result<Outcome> {
     let reason = format!("clerk webhook {}", delivery.event_type);
     match &delivery.event {
-        ClerkEvent::OrganizationUpserted(org) => upsert_organization_event(app, org, &reason).await,
+        ClerkEvent::OrganizationUpserted(org) => {
+            upsert_organization_event(app, org, delivery.occurred_at, &reason).await
+        }
         ClerkEvent::OrganizationDeleted { clerk_org_id } => delete_organization(app, clerk_org_id, &reason).await,
         ClerkEvent::MembershipUpserted(m) => upsert_membership(app, m, delivery.occurred_at, &reason).await,
         ClerkEvent::MembershipDeleted(m) => remove_membership(app, m, delivery.occurred_at, &reason).await,
         ClerkEvent::UserUpserted(user) => {
             let mut sys = System::begin(&app.db, &reason).await?;
-            let known = upsert_user(sys.conn(), user).await?;
+            let known = upsert_user(sys.conn(), user, delivery.occurred_at).await?;
             sys.commit().await?;
             Ok(if known.is_some() { Outcome::Processed } else { Outcome::Ignored })
         }
@@ -36,9 +38,14 @@ pub(super) async fn apply(app: &App, delivery: &Delivery) -> anyhow::Result<Outc
     }
 }
 
-async fn upsert_organization_event(app: &App, org: &ClerkOrganization, reason: &str) -> anyhow::Result<Outcome> {
+async fn upsert_organization_event(
+    app: &App,
+    org: &ClerkOrganization,
+    at: OffsetDateTime,
+    reason: &str,
+) -> anyhow::Result<Outcome> {
     let mut sys = System::begin(&app.db, reason).await?;
-    let Some((org_id, inserted)) = upsert_organization(sys.conn(), org).await? else {
+    let Some((org_id, inserted, true)) = upsert_organization(sys.conn(), org, at).await? else {
         sys.commit().await?;
         return Ok(Outcome::Ignored);
     };
@@ -79,7 +86,7 @@ async fn upsert_membership(
     occurred_at: OffsetDateTime,
     reason: &str,
 ) -> anyhow::Result<Outcome> {
-    let Some((org_id, user_id)) = org_and_user(app, m, reason).await? else {
+    let Some((org_id, user_id)) = org_and_user(app, m, occurred_at, reason).await? else {
         return Ok(Outcome::Ignored);
     };
     let Some(mut tenant) = Tenant::for_system(&app.db, org_id, reason).await? else {
@@ -104,18 +111,49 @@ async fn upsert_membership(
     // Clerk is the source of truth: the member is added even beyond the seat limit, and
     // `Tenant::begin` then refuses them (403 seat_limit_reached) like one who came by token.
     let role = role_str(m.role);
-    let changed: Option<bool> = sqlx::query_scalar(
-        "INSERT INTO memberships AS m (org_id, user_id, role) VALUES ($1, $2, $3)
-         ON CONFLICT (org_id, user_id) DO UPDATE SET role = EXCLUDED.role, updated_at = now()
-           WHERE m.role <> EXCLUDED.role
-         RETURNING xmax = 0",
-    )
-    .bind(org_id)
-    .bind(user_id)
-    .bind(role)
-    .fetch_optional(tenant.conn())
-    .await?;
-    let Some(inserted) = changed else {
+    let existing: Option<(String, Option<OffsetDateTime>)> =
+        sqlx::query_as("SELECT role, clerk_event_at FROM memberships WHERE org_id = $1 AND user_id = $2 FOR UPDATE")
+            .bind(org_id)
+            .bind(user_id)
+            .fetch_optional(tenant.conn())
+            .await?;
+    let action = match existing {
+        // A newer event already set this membership: this one was delivered late.
+        Some((_, Some(applied))) if applied > occurred_at => {
+            tenant.commit().await?;
+            return Ok(Outcome::Ignored);
+        }
+        Some((current, _)) => {
+            sqlx::query(
+                "UPDATE memberships SET role = $3, clerk_event_at = $4, updated_at = now()
+                  WHERE org_id = $1 AND user_id = $2",
+            )
+            .bind(org_id)
+            .bind(user_id)
+            .bind(role)
+            .bind(occurred_at)
+            .execute(tenant.conn())
+            .await?;
+            (current != role).then_some("membership.updated")
+        }
+        None => {
+            // A session token may add the same member concurrently; the webhook's role wins.
+            let inserted: bool = sqlx::query_scalar(
+                "INSERT INTO memberships AS m (org_id, user_id, role, clerk_event_at) VALUES ($1, $2, $3, $4)
+                 ON CONFLICT (org_id, user_id) DO UPDATE SET role = EXCLUDED.role, clerk_event_at = EXCLUDED.clerk_event_at,
+                                                             updated_at = now()
+                 RETURNING xmax = 0",
+            )
+            .bind(org_id)
+            .bind(user_id)
+            .bind(role)
+            .bind(occurred_at)
+            .fetch_one(tenant.conn())
+            .await?;
+            Some(if inserted { "membership.created" } else { "membership.updated" })
+        }
+    };
+    let Some(action) = action else {
         tenant.commit().await?;
         return Ok(Outcome::Processed);
     };
@@ -129,7 +167,6 @@ async fn upsert_membership(
     .bind(user_id)
     .fetch_one(tenant.conn())
     .await?;
-    let action = if inserted { "membership.created" } else { "membership.updated" };
     let details = json!({"role": role, "over_limit": over_limit});
     audit::record(&mut tenant, AuditEvent::on(action, "membership", &m.user.id).with(details)).await?;
     tenant.commit().await?;
@@ -142,7 +179,7 @@ async fn remove_membership(
     occurred_at: OffsetDateTime,
     reason: &str,
 ) -> anyhow::Result<Outcome> {
-    let Some((org_id, user_id)) = org_and_user(app, m, reason).await? else {
+    let Some((org_id, user_id)) = org_and_user(app, m, occurred_at, reason).await? else {
         return Ok(Outcome::Ignored);
     };
     let Some(mut tenant) = Tenant::for_system(&app.db, org_id, reason).await? else {
@@ -209,17 +246,27 @@ async fn delete_membership(tenant: &mut Tenant, user_id: Uuid, clerk_user_id: &s
 
 /// The membership's organization and user, created from the event's own data when this is
 /// the first VoiceForge hears of them. `None` when either was deleted.
-async fn org_and_user(app: &App, m: &ClerkMembership, reason: &str) -> anyhow::Result<Option<(Uuid, Uuid)>> {
+async fn org_and_user(
+    app: &App,
+    m: &ClerkMembership,
+    at: OffsetDateTime,
+    reason: &str,
+) -> anyhow::Result<Option<(Uuid, Uuid)>> {
     let mut sys = System::begin(&app.db, reason).await?;
-    let org = upsert_organization(sys.conn(), &m.organization).await?;
-    let user = upsert_user(sys.conn(), &m.user).await?;
+    let org = upsert_organization(sys.conn(), &m.organization, at).await?;
+    let user = upsert_user(sys.conn(), &m.user, at).await?;
     sys.commit().await?;
-    Ok(org.zip(user).map(|((org_id, _), user_id)| (org_id, user_id)))
+    Ok(org.zip(user).map(|((org_id, ..), user_id)| (org_id, user_id)))
 }
 
-/// Creates or renames the organization; `None` when it was deleted. Returns its id and
-/// whether this created it.
-async fn upsert_organization(conn: &mut PgConnection, org: &ClerkOrganization) -> sqlx::Result<Option<(Uuid, bool)>> {
+/// Creates or renames the organization (unless a newer event already did); `None` when it
+/// was deleted. Returns its id, whether this created it, and whether this event's data was
+/// applied (false when a newer event came first).
+async fn upsert_organization(
+    conn: &mut PgConnection,
+    org: &ClerkOrganization,
+    at: OffsetDateTime,
+) -> sqlx::Result<Option<(Uuid, bool, bool)>> {
     let deleted: bool =
         sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM deleted_organizations WHERE clerk_org_id = $1)")
             .bind(&org.id)
@@ -229,30 +276,37 @@ async fn upsert_organization(conn: &mut PgConnection, org: &ClerkOrganization) -
         return Ok(None);
     }
     sqlx::query_as(
-        "INSERT INTO organizations AS o (clerk_org_id, name, slug) VALUES ($1, coalesce($2, $1), $3)
+        "INSERT INTO organizations AS o (clerk_org_id, name, slug, clerk_event_at) VALUES ($1, coalesce($2, $1), $3, $4)
          ON CONFLICT (clerk_org_id) DO UPDATE
-            SET name = coalesce($2, o.name), slug = coalesce($3, o.slug), updated_at = now()
-         RETURNING id, xmax = 0",
+            SET name = CASE WHEN o.clerk_event_at IS NULL OR o.clerk_event_at <= $4 THEN coalesce($2, o.name) ELSE o.name END,
+                slug = CASE WHEN o.clerk_event_at IS NULL OR o.clerk_event_at <= $4 THEN coalesce($3, o.slug) ELSE o.slug END,
+                clerk_event_at = greatest(o.clerk_event_at, $4), updated_at = now()
+         RETURNING id, xmax = 0, clerk_event_at = $4",
     )
     .bind(&org.id)
     .bind(&org.name)
     .bind(&org.slug)
+    .bind(at)
     .fetch_optional(&mut *conn)
     .await
 }
 
-/// Creates or updates the user's email and name; `None` when the user was deleted.
-async fn upsert_user(conn: &mut PgConnection, user: &ClerkUser) -> sqlx::Result<Option<Uuid>> {
+/// Creates the user or updates email and name (unless a newer event already did); `None`
+/// when the user was deleted.
+async fn upsert_user(conn: &mut PgConnection, user: &ClerkUser, at: OffsetDateTime) -> sqlx::Result<Option<Uuid>> {
     sqlx::query_scalar(
-        "INSERT INTO users AS u (clerk_user_id, email, name) VALUES ($1, $2, $3)
+        "INSERT INTO users AS u (clerk_user_id, email, name, clerk_event_at) VALUES ($1, $2, $3, $4)
          ON CONFLICT (clerk_user_id) DO UPDATE
-            SET email = coalesce($2, u.email), name = coalesce($3, u.name), updated_at = now()
+            SET email = CASE WHEN u.clerk_event_at IS NULL OR u.clerk_event_at <= $4 THEN coalesce($2, u.email) ELSE u.email END,
+                name = CASE WHEN u.clerk_event_at IS NULL OR u.clerk_event_at <= $4 THEN coalesce($3, u.name) ELSE u.name END,
+                clerk_event_at = greatest(u.clerk_event_at, $4), updated_at = now()
           WHERE u.deleted_at IS NULL
          RETURNING id",
     )
     .bind(&user.id)
     .bind(&user.email)
     .bind(&user.name)
+    .bind(at)
     .fetch_optional(conn)
     .await
 }

@@ -86,6 +86,7 @@ async fn members_get_403_on_admin_endpoints() {
     t.get("/api/audit", &member).await.assert_problem(403, "admin_required");
     let body = r#"{"organization": "org_a", "max_users": 50}"#;
     patch_limits(&t, &member, body).await.assert_problem(403, "operator_required");
+    patch_limits(&t, &member, "not even json").await.assert_problem(403, "operator_required");
     let org_admin = t.token("org_a", "user_admin", Role::Admin);
     patch_limits(&t, &org_admin, body).await.assert_problem(403, "operator_required");
     patch_limits(&t, "not-the-operator-token", body).await.assert_problem(401, "malformed_token");

@@ -93,3 +93,34 @@ async fn a_zero_budget_turns_the_limit_off() {
     assert!(responses.iter().all(|r| r.status == 200));
     assert_eq!(t.count_all("rate_limit_buckets").await, 0);
 }
+
+#[tokio::test]
+async fn reads_and_writes_draw_from_buckets_of_their_own() {
+    use axum::{Router, body::Body, http::Request, routing::get};
+    use voiceforge::{error::ApiError, http::extract::InTenant};
+
+    async fn touch(InTenant(tenant): InTenant) -> Result<&'static str, ApiError> {
+        tenant.commit().await?;
+        Ok("ok")
+    }
+    let t = TestApp::spawn_with(&[("RATE_LIMIT_READS", "2,100"), ("RATE_LIMIT_WRITES", "1,100")]).await;
+    // A route outside the table takes its class from the method: GET reads, POST writes.
+    let router = voiceforge::http::with_middleware(
+        Router::new().route("/api/test/touch", get(touch).post(touch)).with_state(t.app.clone()),
+        &t.app.settings,
+    );
+    let token = t.token("org_cls", "user_c", Role::Member);
+    let send = |method: &str| {
+        Request::builder()
+            .method(method)
+            .uri("/api/test/touch")
+            .header("authorization", format!("Bearer {token}"))
+            .body(Body::empty())
+            .unwrap()
+    };
+    let mut statuses = Vec::new();
+    for method in ["GET", "GET", "POST", "GET", "POST"] {
+        statuses.push(call(&router, send(method)).await.status);
+    }
+    assert_eq!(statuses, [200, 200, 200, 429, 429]);
+}

@@ -341,8 +341,12 @@ async fn webhook_members_beyond_the_seat_limit_are_marked_and_refused() {
         .assert_problem(403, "seat_limit_reached");
     assert_eq!(t.get("/api/organizations/current", &t.token("org_s", "user_5", Role::Member)).await.status, 200);
 
-    // Removing an earlier member frees a seat for the sixth.
+    // Removing an earlier member frees a seat for the sixth; the removed member's token,
+    // minted before the removal, does not bring them back.
     deliver(&t, &membership("organizationMembership.deleted", "org_s", "user_2", "org:member", at + 10)).await;
+    t.get("/api/organizations/current", &t.token("org_s", "user_2", Role::Member))
+        .await
+        .assert_problem(403, "membership_removed");
     assert_eq!(t.get("/api/organizations/current", &t.token("org_s", "user_6", Role::Member)).await.status, 200);
     let actions = audit_actions(&t, "org_s").await;
     assert_eq!(actions.iter().filter(|a| *a == "membership.created").count(), 6);
@@ -502,4 +506,29 @@ async fn malformed_events_oversized_bodies_and_an_unconfigured_secret_are_refuse
     post_signed(&unconfigured, "msg_1", ts, &body, &sign("msg_1", ts, &body))
         .await
         .assert_problem(503, "webhooks_not_configured");
+}
+
+#[tokio::test]
+async fn an_older_update_delivered_late_does_not_undo_a_newer_one() {
+    let t = spawn().await;
+    let at = ms();
+    let org = |name: &str| json!({"id": "org_late", "object": "organization", "name": name, "slug": "late"});
+    assert_eq!(deliver(&t, &envelope("organization.created", org("First"), at)).await, "processed");
+    deliver(&t, &membership("organizationMembership.created", "org_late", "user_l", "org:member", at)).await;
+    deliver(&t, &membership("organizationMembership.updated", "org_late", "user_l", "org:admin", at + 2000)).await;
+    deliver(&t, &envelope("organization.updated", org("Newest"), at + 2000)).await;
+    // Delivered last, happened in between: ignored for the membership, no effect on the name.
+    let stale = membership("organizationMembership.updated", "org_late", "user_l", "org:member", at + 1000);
+    assert_eq!(deliver(&t, &stale).await, "ignored");
+    assert_eq!(deliver(&t, &envelope("organization.updated", org("Middle"), at + 1000)).await, "ignored");
+
+    let token = t.token("org_late", "user_l", Role::Admin);
+    let current = t.get("/api/organizations/current", &token).await.json();
+    assert_eq!(current["organization"]["name"], "Newest");
+    let me = t.get("/api/organizations/users/user_l", &token).await.json();
+    assert_eq!(me["role"], "admin");
+    assert_eq!(
+        audit_actions(&t, "org_late").await,
+        ["organization.created", "membership.created", "membership.updated", "organization.updated"]
+    );
 }
