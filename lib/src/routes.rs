@@ -2,7 +2,7 @@
 //! The local server mounts all of them; each `api/*.rs` binary mounts exactly one. A test
 //! keeps this table, the `api/` folder and the `[[bin]]`s of Cargo.toml in step.
 
-use axum::routing::{MethodRouter, get};
+use axum::routing::{MethodRouter, get, post};
 
 use crate::{handlers, http::App};
 
@@ -19,6 +19,18 @@ pub enum Endpoint {
     OrganizationsUsage,
     /// `GET /api/organizations/users/{id}`
     OrganizationsUser,
+    /// `GET, POST /api/crawls`
+    Crawls,
+    /// `GET, PUT /api/crawls/schedule`
+    CrawlsSchedule,
+    /// `GET /api/crawls/{id}`
+    Crawl,
+    /// `GET /api/crawls/{id}/pages`
+    CrawlPages,
+    /// `POST /api/crawls/{id}/cancel`
+    CrawlCancel,
+    /// `GET /api/cron/crawl` (Vercel cron)
+    CronCrawl,
 }
 
 impl Endpoint {
@@ -29,6 +41,12 @@ impl Endpoint {
         Endpoint::OrganizationsUsers,
         Endpoint::OrganizationsUsage,
         Endpoint::OrganizationsUser,
+        Endpoint::Crawls,
+        Endpoint::CrawlsSchedule,
+        Endpoint::Crawl,
+        Endpoint::CrawlPages,
+        Endpoint::CrawlCancel,
+        Endpoint::CronCrawl,
     ];
 
     /// The URL path, in axum's syntax (`{id}` for a segment).
@@ -39,6 +57,12 @@ impl Endpoint {
             Endpoint::OrganizationsUsers => "/api/organizations/users",
             Endpoint::OrganizationsUsage => "/api/organizations/usage",
             Endpoint::OrganizationsUser => "/api/organizations/users/{id}",
+            Endpoint::Crawls => "/api/crawls",
+            Endpoint::CrawlsSchedule => "/api/crawls/schedule",
+            Endpoint::Crawl => "/api/crawls/{id}",
+            Endpoint::CrawlPages => "/api/crawls/{id}/pages",
+            Endpoint::CrawlCancel => "/api/crawls/{id}/cancel",
+            Endpoint::CronCrawl => "/api/cron/crawl",
         }
     }
 
@@ -50,6 +74,12 @@ impl Endpoint {
             Endpoint::OrganizationsUsers => "api/organizations/users.rs",
             Endpoint::OrganizationsUsage => "api/organizations/usage.rs",
             Endpoint::OrganizationsUser => "api/organizations/users/[id].rs",
+            Endpoint::Crawls => "api/crawls.rs",
+            Endpoint::CrawlsSchedule => "api/crawls/schedule.rs",
+            Endpoint::Crawl => "api/crawls/[id].rs",
+            Endpoint::CrawlPages => "api/crawls/[id]/pages.rs",
+            Endpoint::CrawlCancel => "api/crawls/[id]/cancel.rs",
+            Endpoint::CronCrawl => "api/cron/crawl.rs",
         }
     }
 
@@ -61,6 +91,12 @@ impl Endpoint {
             Endpoint::OrganizationsUsers => get(handlers::organizations::list_users),
             Endpoint::OrganizationsUsage => get(handlers::organizations::get_usage),
             Endpoint::OrganizationsUser => get(handlers::organizations::get_user),
+            Endpoint::Crawls => get(handlers::crawls::list_crawls).post(handlers::crawls::post_crawl),
+            Endpoint::CrawlsSchedule => get(handlers::crawls::get_schedule).put(handlers::crawls::put_schedule),
+            Endpoint::Crawl => get(handlers::crawls::get_crawl),
+            Endpoint::CrawlPages => get(handlers::crawls::list_crawl_pages),
+            Endpoint::CrawlCancel => post(handlers::crawls::cancel_crawl),
+            Endpoint::CronCrawl => get(handlers::cron::get_cron_crawl),
         }
     }
 

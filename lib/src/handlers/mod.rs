@@ -1,6 +1,8 @@
 //! HTTP handlers, one module per endpoint group. Each parses, authorizes, calls the domain
 //! and responds; none holds business logic.
 
+pub mod crawls;
+pub mod cron;
 pub mod health;
 pub mod organizations;
 

@@ -5,6 +5,8 @@ mod harness;
 
 mod auth;
 mod content;
+mod crawl;
+mod crawl_site;
 mod http;
 mod organizations;
 mod schema;
