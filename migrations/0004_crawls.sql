@@ -64,6 +64,8 @@ CREATE TABLE crawl_pages (
     content_id      uuid,
     etag            text CHECK (length(etag) <= 512),
     last_modified   text CHECK (length(last_modified) <= 128),
+    -- Links the page gave (normalized, same site), reused when a re-crawl gets 304.
+    links           text[] CHECK (cardinality(links) <= 2000),
     fetched_at      timestamptz,
     created_at      timestamptz NOT NULL DEFAULT now(),
     updated_at      timestamptz NOT NULL DEFAULT now(),

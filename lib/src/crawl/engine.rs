@@ -203,8 +203,8 @@ impl Crawler {
         .execute(tenant.conn())
         .await?;
         let urls: Vec<String> = rows.iter().map(|r| r.1.clone()).collect();
-        let earlier: Vec<(String, Option<String>, Option<String>, Uuid)> = sqlx::query_as(
-            "SELECT DISTINCT ON (p.url) p.url, p.etag, p.last_modified, p.content_id
+        let earlier: Vec<(String, Option<String>, Option<String>, Uuid, Option<Vec<String>>)> = sqlx::query_as(
+            "SELECT DISTINCT ON (p.url) p.url, p.etag, p.last_modified, p.content_id, p.links
                FROM crawl_pages p JOIN contents c ON c.org_id = p.org_id AND c.id = p.content_id
               WHERE p.org_id = $1 AND p.url = ANY($2) AND p.crawl_id <> $3
                 AND p.status IN ('stored', 'updated', 'unchanged')
@@ -217,9 +217,12 @@ impl Crawler {
         .fetch_all(tenant.conn())
         .await?;
         tenant.commit().await?;
-        let earlier: HashMap<String, (Validators, Uuid)> = earlier
+        let earlier: HashMap<String, (Validators, Uuid, Vec<Url>)> = earlier
             .into_iter()
-            .map(|(url, etag, last_modified, content)| (url, (Validators { etag, last_modified }, content)))
+            .map(|(url, etag, last_modified, content, links)| {
+                let links = links.unwrap_or_default().iter().filter_map(|l| Url::parse(l).ok()).collect();
+                (url, (Validators { etag, last_modified }, content, links))
+            })
             .collect();
         Ok(rows
             .into_iter()
@@ -231,7 +234,8 @@ impl Crawler {
                     depth,
                     attempts,
                     validators: previous.as_ref().map(|p| p.0.clone()).unwrap_or_default(),
-                    previous_content: previous.map(|p| p.1),
+                    previous_content: previous.as_ref().map(|p| p.1),
+                    previous_links: previous.map(|p| p.2).unwrap_or_default(),
                 })
             })
             .collect())
@@ -590,9 +594,10 @@ async fn record(
     content_id: Option<Uuid>,
 ) -> Result<(), sqlx::Error> {
     let org_id = tenant.org().id;
+    let links: Vec<String> = p.links.iter().take(2000).map(|l| l.to_string()).collect();
     sqlx::query(
         "UPDATE crawl_pages SET status = $3, reason = $4, detail = $5, http_status = $6, etag = $7,
-                last_modified = $8, content_id = $9, fetched_at = CASE WHEN $6::int IS NULL THEN fetched_at ELSE now() END,
+                last_modified = $8, content_id = $9, links = $10, fetched_at = CASE WHEN $6::int IS NULL THEN fetched_at ELSE now() END,
                 lease_token = NULL, lease_until = NULL, updated_at = now()
           WHERE org_id = $1 AND id = $2",
     )
@@ -605,6 +610,7 @@ async fn record(
     .bind(p.etag.as_deref().map(|e| e.chars().take(512).collect::<String>()))
     .bind(p.last_modified.as_deref().map(|e| e.chars().take(128).collect::<String>()))
     .bind(content_id)
+    .bind(&links)
     .execute(tenant.conn())
     .await?;
     Ok(())

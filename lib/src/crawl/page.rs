@@ -29,6 +29,8 @@ pub struct Claimed {
     pub validators: Validators,
     /// The item that earlier fetch stored, kept when the page is unchanged.
     pub previous_content: Option<Uuid>,
+    /// The links that earlier fetch found, followed again when the page is unchanged.
+    pub previous_links: Vec<Url>,
 }
 
 /// What became of a page.
@@ -112,6 +114,7 @@ pub fn judge(claimed: Claimed, result: Result<Fetched, FetchError>, rules: &Rule
         processed.moved_to = Some(fetched.final_url.clone());
     }
     if status == 304 {
+        processed.links = processed.claimed.previous_links.clone();
         processed.outcome = Outcome::Done {
             status: "unchanged",
             reason: "not_modified".into(),
