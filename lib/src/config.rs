@@ -152,9 +152,16 @@ impl Settings {
             data_dir: data_dir_from(get("VOICEFORGE_DATA_DIR")),
             cron_secret: get("CRON_SECRET").map(Secret::new),
             crawl: CrawlSettings {
-                allow_private_networks: parse_bool(get("CRAWL_ALLOW_PRIVATE_NETWORKS"), "CRAWL_ALLOW_PRIVATE_NETWORKS", false)?,
-                max_page_bytes: parse_num("CRAWL_MAX_PAGE_BYTES", 5 * 1024 * 1024)?.clamp(1024, 50 * 1024 * 1024) as usize,
-                request_timeout: Duration::from_millis(parse_num("CRAWL_REQUEST_TIMEOUT_MS", 15_000)?.clamp(100, 120_000)),
+                allow_private_networks: parse_bool(
+                    get("CRAWL_ALLOW_PRIVATE_NETWORKS"),
+                    "CRAWL_ALLOW_PRIVATE_NETWORKS",
+                    false,
+                )?,
+                max_page_bytes: parse_num("CRAWL_MAX_PAGE_BYTES", 5 * 1024 * 1024)?.clamp(1024, 50 * 1024 * 1024)
+                    as usize,
+                request_timeout: Duration::from_millis(
+                    parse_num("CRAWL_REQUEST_TIMEOUT_MS", 15_000)?.clamp(100, 120_000),
+                ),
                 concurrency: parse_num("CRAWL_CONCURRENCY", 4)?.clamp(1, 32) as usize,
                 min_delay: Duration::from_millis(parse_num("CRAWL_MIN_DELAY_MS", 100)?.min(60_000)),
                 invocation_budget: Duration::from_secs(parse_num("CRAWL_INVOCATION_SECONDS", 240)?.clamp(1, 3600)),

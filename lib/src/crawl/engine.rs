@@ -111,7 +111,13 @@ impl Crawler {
     }
 
     /// Advances one crawl of `org_id` until it finishes, waits on others, or `deadline`.
-    pub async fn advance(&self, db: &Database, org_id: Uuid, crawl_id: Uuid, deadline: Instant) -> anyhow::Result<Advance> {
+    pub async fn advance(
+        &self,
+        db: &Database,
+        org_id: Uuid,
+        crawl_id: Uuid,
+        deadline: Instant,
+    ) -> anyhow::Result<Advance> {
         let mut state = match load(db, org_id, crawl_id).await? {
             Some(s) => s,
             None => return Ok(Advance::Finished(CrawlStatus::Cancelled)),
@@ -203,7 +209,7 @@ impl Crawler {
         .execute(tenant.conn())
         .await?;
         let urls: Vec<String> = rows.iter().map(|r| r.1.clone()).collect();
-        let earlier: Vec<(String, Option<String>, Option<String>, Uuid, Option<Vec<String>>)> = sqlx::query_as(
+        let earlier: Vec<EarlierFetch> = sqlx::query_as(
             "SELECT DISTINCT ON (p.url) p.url, p.etag, p.last_modified, p.content_id, p.links
                FROM crawl_pages p JOIN contents c ON c.org_id = p.org_id AND c.id = p.content_id
               WHERE p.org_id = $1 AND p.url = ANY($2) AND p.crawl_id <> $3
@@ -332,6 +338,11 @@ impl Crawler {
     }
 }
 
+/// An earlier crawl's fetch of a URL: url, etag, last_modified, content id, links.
+type EarlierFetch = (String, Option<String>, Option<String>, Uuid, Option<Vec<String>>);
+/// root_url, options, status, seeded, robots_txt, crawl_delay_ms.
+type StateRow = (String, Json<CrawlOptions>, CrawlStatus, bool, Option<String>, Option<i32>);
+
 /// Waits until this host's next request slot, keeping `delay` between request starts.
 async fn wait_turn(pacers: &Mutex<HashMap<String, Instant>>, host: &str, delay: Duration) {
     let at = {
@@ -348,7 +359,7 @@ async fn load(db: &Database, org_id: Uuid, crawl_id: Uuid) -> anyhow::Result<Opt
     let Some(mut tenant) = Tenant::for_system(db, org_id, "crawl: load state").await? else {
         return Ok(None);
     };
-    let row: Option<(String, Json<CrawlOptions>, CrawlStatus, bool, Option<String>, Option<i32>)> = sqlx::query_as(
+    let row: Option<StateRow> = sqlx::query_as(
         "SELECT root_url, options, status, seeded, robots_txt, crawl_delay_ms FROM crawls WHERE org_id = $1 AND id = $2",
     )
     .bind(org_id)
@@ -410,7 +421,11 @@ async fn finish_if_done(db: &Database, org_id: Uuid, crawl_id: Uuid) -> anyhow::
         let why = root.map_or_else(
             || "no page was found".to_owned(),
             |(s, r, d)| {
-                format!("no page could be stored; the start page was {s}: {}{}", r.unwrap_or_default(), d.map(|d| format!(" ({d})")).unwrap_or_default())
+                format!(
+                    "no page could be stored; the start page was {s}: {}{}",
+                    r.unwrap_or_default(),
+                    d.map(|d| format!(" ({d})")).unwrap_or_default()
+                )
             },
         );
         (CrawlStatus::Failed, Some(why))
@@ -540,12 +555,20 @@ async fn write_results(
                     Ok(Stored::Created(item)) => ("stored", None, None, Some(item.id)),
                     Ok(Stored::Updated(item)) => ("updated", None, None, Some(item.id)),
                     Ok(Stored::Unchanged(item)) => ("unchanged", Some("same_content"), None, Some(item.id)),
-                    Ok(Stored::Duplicate { existing_id }) => {
-                        ("duplicate", Some("same_content_as_other_item"), Some(existing_id.to_string()), Some(existing_id))
-                    }
+                    Ok(Stored::Duplicate { existing_id }) => (
+                        "duplicate",
+                        Some("same_content_as_other_item"),
+                        Some(existing_id.to_string()),
+                        Some(existing_id),
+                    ),
                     Err(ContentError::LimitReached { limit }) => {
                         limit_reached = true;
-                        ("skipped", Some("content_limit_reached"), Some(format!("the library holds its limit of {limit} items")), None)
+                        (
+                            "skipped",
+                            Some("content_limit_reached"),
+                            Some(format!("the library holds its limit of {limit} items")),
+                            None,
+                        )
                     }
                     Err(ContentError::Invalid(why)) => ("failed", Some("invalid_content"), Some(why), None),
                     Err(ContentError::Database(err)) => return Err(err.into()),
@@ -566,9 +589,8 @@ async fn write_results(
         .execute(tenant.conn())
         .await?;
         let limit = tenant.org().limits.max_content_items;
-        let reason = format!(
-            "the library reached its limit of {limit} content items; pages stored before the limit are kept"
-        );
+        let reason =
+            format!("the library reached its limit of {limit} content items; pages stored before the limit are kept");
         set_finished(&mut tenant, crawl_id, CrawlStatus::ContentLimitReached, Some(&reason)).await?;
         status = CrawlStatus::ContentLimitReached;
     } else {

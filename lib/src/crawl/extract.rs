@@ -34,8 +34,7 @@ pub struct ExtractedPage {
 
 /// Extracts a page fetched from `page_url`.
 pub fn extract(html: &str, page_url: &Url) -> ExtractedPage {
-    let config =
-        Config { text_mode: TextMode::Markdown, max_elements_to_parse: MAX_ELEMENTS, ..Default::default() };
+    let config = Config { text_mode: TextMode::Markdown, max_elements_to_parse: MAX_ELEMENTS, ..Default::default() };
     let Ok(mut readability) = Readability::new(html, Some(page_url.as_str()), Some(config)) else {
         return fallback(page_url);
     };
@@ -71,9 +70,9 @@ pub fn extract(html: &str, page_url: &Url) -> ExtractedPage {
         .select("meta[name], meta[property]")
         .iter()
         .find(|m| {
-            m.attr("name").or_else(|| m.attr("property")).is_some_and(|n| {
-                n.eq_ignore_ascii_case("description") || n.eq_ignore_ascii_case("og:description")
-            })
+            m.attr("name")
+                .or_else(|| m.attr("property"))
+                .is_some_and(|n| n.eq_ignore_ascii_case("description") || n.eq_ignore_ascii_case("og:description"))
         })
         .and_then(|m| m.attr("content"))
         .map(|c| clean_line(&c))
@@ -117,7 +116,8 @@ fn fallback(page_url: &Url) -> ExtractedPage {
 pub fn has_directive(list: &str, directive: &str) -> bool {
     list.split(',').any(|d| {
         let d = d.trim();
-        d == directive || d.rsplit_once(':').is_some_and(|(agent, d)| agent.trim() == "voiceforgebot" && d.trim() == directive)
+        d == directive
+            || d.rsplit_once(':').is_some_and(|(agent, d)| agent.trim() == "voiceforgebot" && d.trim() == directive)
     })
 }
 

@@ -315,7 +315,8 @@ fn meta_charset(head: &[u8]) -> Option<String> {
     let at = text.find("charset")?;
     let rest = text[at + "charset".len()..].trim_start().strip_prefix('=')?.trim_start();
     let rest = rest.trim_start_matches(['"', '\'']);
-    let end = rest.find(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == ':')).unwrap_or(rest.len());
+    let end =
+        rest.find(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == ':')).unwrap_or(rest.len());
     (end > 0).then(|| rest[..end].to_owned())
 }
 
@@ -329,7 +330,8 @@ mod tests {
         assert!(decode_html(latin1, Some("text/html")).contains("Café crème"));
         assert!(decode_html(b"<p>Caf\xe9</p>", Some("text/html; charset=ISO-8859-1")).contains("Café"));
         assert!(decode_html("\u{feff}<p>Café</p>".as_bytes(), Some("text/html; charset=iso-8859-1")).contains("Café"));
-        let undeclared = b"<html><body><p>Les \xe9l\xe8ves de l'\xe9cole fran\xe7aise \xe9tudient beaucoup.</p></body></html>";
+        let undeclared =
+            b"<html><body><p>Les \xe9l\xe8ves de l'\xe9cole fran\xe7aise \xe9tudient beaucoup.</p></body></html>";
         assert!(decode_html(undeclared, Some("text/html")).contains("élèves"));
         assert!(decode_html("<p>naïve</p>".as_bytes(), None).contains("naïve"));
     }

@@ -103,8 +103,7 @@ fn embedded_v4(ip: Ipv6Addr) -> Option<Ipv4Addr> {
     let s = ip.segments();
     let tail = Ipv4Addr::new((s[6] >> 8) as u8, s[6] as u8, (s[7] >> 8) as u8, s[7] as u8);
     let compatible = s[..6].iter().all(|&x| x == 0) && !ip.is_loopback() && !ip.is_unspecified();
-    let nat64 = (s[0] == 0x64 && s[1] == 0xff9b && s[2..6].iter().all(|&x| x == 0))
-        || (s[0] == 0x64 && s[1] == 0xff9b && s[2] == 1);
+    let nat64 = s[0] == 0x64 && s[1] == 0xff9b && (s[2..6].iter().all(|&x| x == 0) || s[2] == 1);
     (compatible || nat64).then_some(tail)
 }
 
@@ -235,7 +234,17 @@ mod tests {
             assert!(special_range(ip).is_some(), "{ip} should be refused");
             assert!(Policy::default().check(SocketAddr::new(ip, 80)).is_err(), "{ip}");
         }
-        for ip in ["8.8.8.8", "1.1.1.1", "93.184.216.34", "100.63.255.255", "100.128.0.1", "172.32.0.1", "2606:4700::1111", "::ffff:8.8.8.8", "64:ff9b::808:808"] {
+        for ip in [
+            "8.8.8.8",
+            "1.1.1.1",
+            "93.184.216.34",
+            "100.63.255.255",
+            "100.128.0.1",
+            "172.32.0.1",
+            "2606:4700::1111",
+            "::ffff:8.8.8.8",
+            "64:ff9b::808:808",
+        ] {
             let ip: IpAddr = ip.parse().unwrap();
             assert_eq!(special_range(ip), None, "{ip} is public");
         }

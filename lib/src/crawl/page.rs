@@ -133,19 +133,22 @@ pub fn judge(claimed: Claimed, result: Result<Fetched, FetchError>, rules: &Rule
         return processed;
     }
     if !fetched.status.is_success() {
-        processed.outcome = done("failed", &format!("http_{status}"), Some(format!("the server answered HTTP {status}")));
+        processed.outcome =
+            done("failed", &format!("http_{status}"), Some(format!("the server answered HTTP {status}")));
         return processed;
     }
     if !fetched.is_html() {
         processed.outcome = done("skipped", "not_html", fetched.content_type.clone());
         return processed;
     }
-    let header_noindex = fetched.robots_tag.as_deref().is_some_and(|t| {
-        extract::has_directive(t, "noindex") || extract::has_directive(t, "none")
-    });
-    let header_nofollow = fetched.robots_tag.as_deref().is_some_and(|t| {
-        extract::has_directive(t, "nofollow") || extract::has_directive(t, "none")
-    });
+    let header_noindex = fetched
+        .robots_tag
+        .as_deref()
+        .is_some_and(|t| extract::has_directive(t, "noindex") || extract::has_directive(t, "none"));
+    let header_nofollow = fetched
+        .robots_tag
+        .as_deref()
+        .is_some_and(|t| extract::has_directive(t, "nofollow") || extract::has_directive(t, "none"));
     let html = fetch::decode_html(&fetched.body, fetched.content_type.as_deref());
     let page = extract::extract(&html, &fetched.final_url);
     if !(page.nofollow || header_nofollow) {

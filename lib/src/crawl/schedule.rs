@@ -73,7 +73,8 @@ pub struct ScheduleRequest {
     pub enabled: Option<bool>,
 }
 
-const COLUMNS: &str = "root_url, frequency, enabled, options, next_run_at, last_run_at, last_crawl_id, last_skip_reason";
+const COLUMNS: &str =
+    "root_url, frequency, enabled, options, next_run_at, last_run_at, last_crawl_id, last_skip_reason";
 
 /// The organization's schedule, if any.
 pub async fn get(tenant: &mut Tenant) -> Result<Option<Schedule>, sqlx::Error> {

@@ -58,7 +58,10 @@ pub async fn seed(
     let Some(attempt) = attempt else { return Ok(Seeding::Busy) };
 
     let robots_url = root.join("/robots.txt")?;
-    let fetched = crawler.fetcher().fetch(&robots_url, Want::Any, &Validators::default(), &|u| u.host_str() == root.host_str()).await;
+    let fetched = crawler
+        .fetcher()
+        .fetch(&robots_url, Want::Any, &Validators::default(), &|u| u.host_str() == root.host_str())
+        .await;
     let robots_txt = match fetched {
         Ok(f) if f.status.is_success() => {
             let body = &f.body[..f.body.len().min(robots::MAX_ROBOTS_BYTES)];
@@ -77,7 +80,8 @@ pub async fn seed(
                 return Ok(Seeding::Done);
             };
             if blocked || attempt >= MAX_SEED_ATTEMPTS {
-                let reason = if blocked { format!("ssrf_blocked: {why}") } else { format!("{why} ({attempt} attempts)") };
+                let reason =
+                    if blocked { format!("ssrf_blocked: {why}") } else { format!("{why} ({attempt} attempts)") };
                 sqlx::query(
                     "UPDATE crawl_pages SET status = 'failed', reason = $3, detail = $4, updated_at = now()
                       WHERE org_id = $1 AND crawl_id = $2 AND status IN ('queued', 'fetching')",
@@ -173,7 +177,8 @@ pub async fn discover(
         return Ok(());
     }
     let org_id = tenant.org().id;
-    let scope = Scope::new(root, options.include_subdomains, options.include_paths.clone(), options.exclude_paths.clone());
+    let scope =
+        Scope::new(root, options.include_subdomains, options.include_paths.clone(), options.exclude_paths.clone());
     let mut seen = HashSet::new();
     let mut fresh: Vec<(Url, i32)> = candidates
         .into_iter()
@@ -220,11 +225,14 @@ pub async fn discover(
     for ((url, depth), key) in fresh.into_iter().zip(keys) {
         let count = variants.entry(key.clone()).or_insert(0);
         let skip: Option<(&str, String)> = if let Err(why) = scope.check(&url) {
-            Some(("out_of_scope", match why {
-                OutOfScope::Excluded => "matches an exclude pattern".into(),
-                OutOfScope::NotIncluded => "matches no include pattern".into(),
-                OutOfScope::OtherSite => "another site".into(),
-            }))
+            Some((
+                "out_of_scope",
+                match why {
+                    OutOfScope::Excluded => "matches an exclude pattern".into(),
+                    OutOfScope::NotIncluded => "matches no include pattern".into(),
+                    OutOfScope::OtherSite => "another site".into(),
+                },
+            ))
         } else if let Some(trap) = urls::trap_reason(&url) {
             Some(("trap", trap.into()))
         } else if url.query().is_some() && *count >= MAX_QUERY_VARIANTS {

@@ -118,8 +118,9 @@ fn view(row: CrawlRow, groups: Vec<(String, Option<String>, bool, i64)>, rate: i
             }
             _ => {
                 pages.skipped += n;
-                *skipped_by_reason.entry(if status == "redirected" { "redirected".into() } else { reason }).or_insert(0) +=
-                    n;
+                *skipped_by_reason
+                    .entry(if status == "redirected" { "redirected".into() } else { reason })
+                    .or_insert(0) += n;
             }
         }
     }

@@ -8,8 +8,27 @@ pub const MAX_URL_LEN: usize = 2048;
 
 /// Query parameters that only track visitors and never change a page.
 const TRACKING_PARAMS: &[&str] = &[
-    "fbclid", "gclid", "gclsrc", "dclid", "msclkid", "yclid", "igshid", "mc_cid", "mc_eid", "_ga", "_gl", "_hsenc",
-    "_hsmi", "ref_src", "mkt_tok", "vero_id", "oly_anon_id", "oly_enc_id", "wickedid", "twclid", "ttclid",
+    "fbclid",
+    "gclid",
+    "gclsrc",
+    "dclid",
+    "msclkid",
+    "yclid",
+    "igshid",
+    "mc_cid",
+    "mc_eid",
+    "_ga",
+    "_gl",
+    "_hsenc",
+    "_hsmi",
+    "ref_src",
+    "mkt_tok",
+    "vero_id",
+    "oly_anon_id",
+    "oly_enc_id",
+    "wickedid",
+    "twclid",
+    "ttclid",
 ];
 
 /// Why a URL cannot be crawled at all.

@@ -71,7 +71,8 @@ pub async fn list_crawl_pages(
 ) -> Result<ApiJson<Page<CrawlPage>>, ApiError> {
     let id = crawl_id(id)?;
     let (limit, after) = (q.limit()?, q.after()?);
-    let rows = crawl::list_pages(&mut tenant, id, after, limit + 1).await?.ok_or_else(|| ApiError::not_found("crawl"))?;
+    let rows =
+        crawl::list_pages(&mut tenant, id, after, limit + 1).await?.ok_or_else(|| ApiError::not_found("crawl"))?;
     tenant.commit().await?;
     Ok(ApiJson(pagination::page(rows, limit, |p| (p.created_at, p.id), |p| p)))
 }

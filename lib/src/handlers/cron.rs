@@ -22,7 +22,8 @@ pub async fn get_cron_crawl(State(app): State<App>, headers: HeaderMap) -> Resul
 }
 
 fn authorize(app: &App, headers: &HeaderMap) -> Result<(), ApiError> {
-    let denied = || ApiError::unauthorized("invalid_cron_secret", "cron calls must carry Authorization: Bearer $CRON_SECRET");
+    let denied =
+        || ApiError::unauthorized("invalid_cron_secret", "cron calls must carry Authorization: Bearer $CRON_SECRET");
     let Some(secret) = app.settings.cron_secret.as_ref() else {
         return Err(ApiError::unauthorized("cron_not_configured", "CRON_SECRET is not set; cron calls are refused"));
     };

@@ -89,7 +89,9 @@ async fn a_generated_site_is_crawled_with_robots_sitemaps_redirects_and_every_ou
     let site = crawl_site::spawn().await;
     let t = spawn_local().await;
     let token = t.token("org_crawl", "user_a", Role::Member);
-    let res = send_json(&t, "POST", "/api/crawls", &token, json!({"url": site.url("/"), "max_pages": 400, "max_depth": 30})).await;
+    let res =
+        send_json(&t, "POST", "/api/crawls", &token, json!({"url": site.url("/"), "max_pages": 400, "max_depth": 30}))
+            .await;
     assert_eq!(res.status, 202, "{}", String::from_utf8_lossy(&res.body));
     let id = res.json()["id"].as_str().unwrap().to_owned();
     let crawl = wait_finished(&t, &token, &id).await;
@@ -109,7 +111,10 @@ async fn a_generated_site_is_crawled_with_robots_sitemaps_redirects_and_every_ou
     assert_eq!(site.counts.get("/private/secret.html"), 0);
     // Redirects: the old URL points at its target, which is stored under its own URL.
     let old = page(&pages, &url("/old"));
-    assert_eq!((old["status"].as_str(), old["detail"].as_str()), (Some("redirected"), Some(url("/moved.html").as_str())));
+    assert_eq!(
+        (old["status"].as_str(), old["detail"].as_str()),
+        (Some("redirected"), Some(url("/moved.html").as_str()))
+    );
     assert_eq!(page(&pages, &url("/moved.html"))["status"], "stored");
     assert_eq!(page(&pages, &url("/loop/0"))["reason"], "too_many_redirects");
     assert!(site.counts.total_with_prefix("/loop/") <= 6, "{:?}", site.counts.snapshot());
@@ -149,12 +154,18 @@ async fn a_generated_site_is_crawled_with_robots_sitemaps_redirects_and_every_ou
     let other = t.token("org_other", "user_o", Role::Admin);
     t.get(&format!("/api/crawls/{id}"), &other).await.assert_problem(404, "not_found");
     t.get(&format!("/api/crawls/{id}/pages"), &other).await.assert_problem(404, "not_found");
-    send_json(&t, "POST", &format!("/api/crawls/{id}/cancel"), &other, json!({})).await.assert_problem(404, "not_found");
-    send_json(&t, "POST", &format!("/api/crawls/{id}/cancel"), &token, json!({})).await.assert_problem(409, "crawl_finished");
+    send_json(&t, "POST", &format!("/api/crawls/{id}/cancel"), &other, json!({}))
+        .await
+        .assert_problem(404, "not_found");
+    send_json(&t, "POST", &format!("/api/crawls/{id}/cancel"), &token, json!({}))
+        .await
+        .assert_problem(409, "crawl_finished");
     t.get("/api/crawls/not-a-uuid", &token).await.assert_problem(404, "not_found");
 
     // A re-crawl sends validators and skips unchanged pages.
-    let res = send_json(&t, "POST", "/api/crawls", &token, json!({"url": site.url("/"), "max_pages": 400, "max_depth": 30})).await;
+    let res =
+        send_json(&t, "POST", "/api/crawls", &token, json!({"url": site.url("/"), "max_pages": 400, "max_depth": 30}))
+            .await;
     let again = res.json()["id"].as_str().unwrap().to_owned();
     let crawl = wait_finished(&t, &token, &again).await;
     assert_eq!(crawl["status"], "completed", "{crawl}");
@@ -219,7 +230,9 @@ async fn a_crawl_stops_at_the_content_limit_and_keeps_what_it_stored() {
     let mut sys = System::begin(&t.app.db, "test: limit").await.unwrap();
     sqlx::query("UPDATE organizations SET max_content_items = 7").execute(sys.conn()).await.unwrap();
     sys.commit().await.unwrap();
-    let res = send_json(&t, "POST", "/api/crawls", &token, json!({"url": site.url("/docs/0.html"), "use_sitemap": false})).await;
+    let res =
+        send_json(&t, "POST", "/api/crawls", &token, json!({"url": site.url("/docs/0.html"), "use_sitemap": false}))
+            .await;
     let id = res.json()["id"].as_str().unwrap().to_owned();
     let crawl = wait_finished(&t, &token, &id).await;
     assert_eq!(crawl["status"], "content_limit_reached", "{crawl}");
@@ -290,7 +303,8 @@ async fn a_killed_worker_loses_no_page_and_duplicates_no_fetch() {
     // The same crawl in one go, on a fresh copy of the site, stores the same set of pages.
     let reference = crawl_site::spawn().await;
     let other_token = t.token("org_ref", "user_r", Role::Admin);
-    let res = send_json(&t, "POST", "/api/crawls", &other_token, json!({"url": reference.url("/"), "max_pages": 400})).await;
+    let res =
+        send_json(&t, "POST", "/api/crawls", &other_token, json!({"url": reference.url("/"), "max_pages": 400})).await;
     let reference_id = res.json()["id"].as_str().unwrap().to_owned();
     assert_eq!(wait_finished(&t, &other_token, &reference_id).await["status"], "completed");
     let paths = |items: Vec<(String, String, Option<String>)>, crawl: &str| -> std::collections::BTreeSet<String> {
@@ -361,8 +375,10 @@ async fn with_private_networks_off_every_internal_target_is_refused_as_ssrf_bloc
     };
     assert!(matches!(go(format!("http://{exempt}/")).await, Err(FetchError::Ssrf(_))), "redirect to loopback");
     assert!(matches!(go(format!("http://localhost:{port}/")).await, Err(FetchError::Ssrf(_))), "name to loopback");
-    assert!(matches!(crawl::fetch_and_extract(&fetcher, &format!("http://[::ffff:7f00:1]:{port}/")).await,
-        Err(crawl::FetchPageError::Fetch(FetchError::Ssrf(_)))));
+    assert!(matches!(
+        crawl::fetch_and_extract(&fetcher, &format!("http://[::ffff:7f00:1]:{port}/")).await,
+        Err(crawl::FetchPageError::Fetch(FetchError::Ssrf(_)))
+    ));
     assert!(site.counts.snapshot().is_empty(), "no request reached the site: {:?}", site.counts.snapshot());
 }
 
@@ -490,7 +506,14 @@ async fn a_real_documentation_site_is_crawled_end_to_end() {
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
     let t = spawn_local().await;
     let token = t.token("org_docs", "user_d", Role::Member);
-    let res = send_json(&t, "POST", "/api/crawls", &token, json!({"url": format!("http://{addr}/index.html"), "max_pages": 150})).await;
+    let res = send_json(
+        &t,
+        "POST",
+        "/api/crawls",
+        &token,
+        json!({"url": format!("http://{addr}/index.html"), "max_pages": 150}),
+    )
+    .await;
     let id = res.json()["id"].as_str().unwrap().to_owned();
     let crawl = wait_finished(&t, &token, &id).await;
     assert_eq!(crawl["status"], "completed", "{crawl}");

@@ -89,8 +89,30 @@ fn page(title: &str, paragraphs: &[String], links: &[String]) -> String {
 }
 
 const WORDS: &[&str] = &[
-    "coffee", "roast", "grinder", "kettle", "brew", "filter", "espresso", "crema", "aroma", "bean", "origin", "harvest",
-    "water", "ratio", "bloom", "pour", "taste", "acidity", "body", "finish", "sweetness", "press", "steam", "milk",
+    "coffee",
+    "roast",
+    "grinder",
+    "kettle",
+    "brew",
+    "filter",
+    "espresso",
+    "crema",
+    "aroma",
+    "bean",
+    "origin",
+    "harvest",
+    "water",
+    "ratio",
+    "bloom",
+    "pour",
+    "taste",
+    "acidity",
+    "body",
+    "finish",
+    "sweetness",
+    "press",
+    "steam",
+    "milk",
 ];
 
 /// Unique prose for page `i`: long enough for the readability heuristics.
@@ -160,13 +182,20 @@ async fn respond(site: &Site, path: &str, query: &str, headers: &HeaderMap, nth:
             [(header::CONTENT_TYPE, "application/xml")],
             "<?xml version=\"1.0\"?><sitemapindex xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\
              <sitemap><loc>/sitemap-1.xml</loc></sitemap><sitemap><loc>/sitemap-2.xml.gz</loc></sitemap></sitemapindex>"
-                .replace("<loc>/", &format!("<loc>http://{}/", headers.get("host").and_then(|h| h.to_str().ok()).unwrap_or_default())),
+                .replace(
+                    "<loc>/",
+                    &format!("<loc>http://{}/", headers.get("host").and_then(|h| h.to_str().ok()).unwrap_or_default()),
+                ),
         )
             .into_response(),
         "/sitemap-1.xml" => {
             let host = headers.get("host").and_then(|h| h.to_str().ok()).unwrap_or_default().to_owned();
             let urls: String = (0..5).map(|i| format!("<url><loc>http://{host}/docs/{i}.html</loc></url>")).collect();
-            ([(header::CONTENT_TYPE, "application/xml")], format!("<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">{urls}</urlset>")).into_response()
+            (
+                [(header::CONTENT_TYPE, "application/xml")],
+                format!("<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">{urls}</urlset>"),
+            )
+                .into_response()
         }
         "/sitemap-2.xml.gz" => {
             let host = headers.get("host").and_then(|h| h.to_str().ok()).unwrap_or_default().to_owned();
@@ -178,7 +207,12 @@ async fn respond(site: &Site, path: &str, query: &str, headers: &HeaderMap, nth:
             ([(header::CONTENT_TYPE, "application/gzip")], gz.finish().unwrap()).into_response()
         }
         p if p.starts_with("/docs/") => {
-            let Some(i) = p.strip_prefix("/docs/").and_then(|s| s.strip_suffix(".html")).and_then(|s| s.parse::<usize>().ok()).filter(|i| *i < DOCS) else {
+            let Some(i) = p
+                .strip_prefix("/docs/")
+                .and_then(|s| s.strip_suffix(".html"))
+                .and_then(|s| s.parse::<usize>().ok())
+                .filter(|i| *i < DOCS)
+            else {
                 return StatusCode::NOT_FOUND.into_response();
             };
             let etag = format!("\"v1-{i}\"");
@@ -190,7 +224,11 @@ async fn respond(site: &Site, path: &str, query: &str, headers: &HeaderMap, nth:
             response.headers_mut().insert(header::ETAG, HeaderValue::from_str(&etag).unwrap());
             response
         }
-        p if p.starts_with("/orphan/") => html(page(&format!("Orphan {p}"), &prose(50_000 + p.len() * 31 + p.bytes().map(usize::from).sum::<usize>()), &[])),
+        p if p.starts_with("/orphan/") => html(page(
+            &format!("Orphan {p}"),
+            &prose(50_000 + p.len() * 31 + p.bytes().map(usize::from).sum::<usize>()),
+            &[],
+        )),
         "/private/secret.html" => html(page("Secret", &prose(99_999), &[])),
         "/old" => (StatusCode::MOVED_PERMANENTLY, [(header::LOCATION, "/moved.html")]).into_response(),
         "/moved.html" => html(page("Moved here", &prose(77_777), &["/dup.html".to_owned()])),
@@ -206,7 +244,9 @@ async fn respond(site: &Site, path: &str, query: &str, headers: &HeaderMap, nth:
                 &[format!("/calendar?month={}", month + 1), format!("/calendar?month={}", month - 1)],
             ))
         }
-        "/files/report.pdf" => ([(header::CONTENT_TYPE, "application/pdf")], b"%PDF-1.4 not really".to_vec()).into_response(),
+        "/files/report.pdf" => {
+            ([(header::CONTENT_TYPE, "application/pdf")], b"%PDF-1.4 not really".to_vec()).into_response()
+        }
         "/latin1.html" => {
             let body = b"<html><head><title>Caf\xe9</title></head><body><article><h1>Caf\xe9 cr\xe8me br\xfbl\xe9e</h1>\
                 <p>Notre caf\xe9 propose une cr\xe8me br\xfbl\xe9e d\xe9licieuse, pr\xe9par\xe9e chaque matin avec des \
@@ -237,7 +277,11 @@ async fn respond(site: &Site, path: &str, query: &str, headers: &HeaderMap, nth:
         }
         p if p.starts_with("/slow/") => {
             tokio::time::sleep(Duration::from_millis(400)).await;
-            html(page(&format!("Slow {p}"), &prose(55_000 + p.len() + p.bytes().last().map(usize::from).unwrap_or(0)), &[]))
+            html(page(
+                &format!("Slow {p}"),
+                &prose(55_000 + p.len() + p.bytes().last().map(usize::from).unwrap_or(0)),
+                &[],
+            ))
         }
         _ => StatusCode::NOT_FOUND.into_response(),
     }
