@@ -171,9 +171,16 @@ async fn a_generated_site_is_crawled_with_robots_sitemaps_redirects_and_every_ou
     assert_eq!(crawl["status"], "completed", "{crawl}");
     let not_modified = *site.not_modified.lock().unwrap();
     assert!(not_modified >= DOCS, "validators were not sent: {not_modified} 304s; {crawl}");
-    assert_eq!(crawl["pages"]["stored"], 0, "{crawl}");
+    // Only calendar months the trap guard cut differently can be new.
+    let new: Vec<Value> = all_pages(&t, &token, &again)
+        .await
+        .into_iter()
+        .filter(|p| p["status"] == "stored" && !p["url"].as_str().unwrap().contains("/calendar"))
+        .collect();
+    assert!(new.is_empty(), "{new:?}");
     assert!(crawl["pages"]["unchanged"].as_i64().unwrap() >= (DOCS + ORPHANS) as i64, "{crawl}");
-    assert_eq!(contents(&t).await.len(), items.len());
+    let calendar_new = crawl["pages"]["stored"].as_u64().unwrap() as usize;
+    assert_eq!(contents(&t).await.len(), items.len() + calendar_new);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -285,7 +292,10 @@ async fn a_killed_worker_loses_no_page_and_duplicates_no_fetch() {
             Some(q) => format!("{}?{q}", claimed.url.path()),
             None => claimed.url.path().to_owned(),
         };
-        assert_eq!(site.counts.get(&key), 0, "{} fetched before the kill", claimed.url);
+        // A first attempt was never fetched (a retry, like /flaky's, was fetched before).
+        if claimed.attempts == 1 {
+            assert_eq!(site.counts.get(&key), 0, "{} fetched before the kill", claimed.url);
+        }
     }
     // Worker C resumes; the abandoned rows come back once their lease expires.
     let later = tokio::time::Instant::now() + Duration::from_secs(60);
@@ -405,18 +415,23 @@ async fn cancelling_stops_a_running_crawl_and_keeps_what_it_stored() {
     let token = t.token("org_cancel", "user_c", Role::Member);
     let res = send_json(&t, "POST", "/api/crawls", &token, json!({"url": site.url("/"), "use_sitemap": false})).await;
     let id = res.json()["id"].as_str().unwrap().to_owned();
-    tokio::time::sleep(Duration::from_millis(600)).await;
+    tokio::time::sleep(Duration::from_millis(1000)).await;
     let res = send_json(&t, "POST", &format!("/api/crawls/{id}/cancel"), &token, json!({})).await;
     assert_eq!(res.status, 200, "{}", String::from_utf8_lossy(&res.body));
     let crawl = res.json();
     assert_eq!(crawl["status"], "cancelled");
     assert_eq!(crawl["pages"]["queued"], 0);
+    // The batch in flight may finish; after that no request is made.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
     let requests = site.counts.snapshot().values().sum::<usize>();
-    tokio::time::sleep(Duration::from_millis(800)).await;
+    tokio::time::sleep(Duration::from_millis(1000)).await;
     let after = site.counts.snapshot().values().sum::<usize>();
-    assert!(after <= requests + 2, "requests continued after cancelling: {requests} then {after}");
+    assert_eq!(after, requests, "requests continued after cancelling");
     let crawl = t.get(&format!("/api/crawls/{id}"), &token).await.json();
     assert_eq!(crawl["status"], "cancelled");
+    let stored = crawl["pages"]["stored"].as_i64().unwrap();
+    assert!(stored > 0, "{crawl}");
+    assert_eq!(t.count_all("contents").await, stored, "stored items stay");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
