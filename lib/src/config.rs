@@ -73,6 +73,34 @@ pub struct Settings {
     pub admin_token: Option<Secret>,
     /// Rate-limit budgets per route class (`RATE_LIMIT_*`).
     pub rate_limits: crate::ratelimit::RateLimits,
+    /// The website crawler (`CRAWL_*`).
+    pub crawl: CrawlSettings,
+}
+
+/// How the website crawler fetches and how long its invocations run.
+#[derive(Clone, Debug)]
+pub struct CrawlSettings {
+    /// Let crawls reach loopback and private networks (`CRAWL_ALLOW_PRIVATE_NETWORKS`, default
+    /// off; local development and tests turn it on).
+    pub allow_private_networks: bool,
+    /// Largest decompressed page read (`CRAWL_MAX_PAGE_BYTES`, default 5 MB).
+    pub max_page_bytes: usize,
+    /// Per-request timeout (`CRAWL_REQUEST_TIMEOUT_MS`, default 15 s).
+    pub request_timeout: Duration,
+    /// Concurrent requests per host (`CRAWL_CONCURRENCY`, default 4).
+    pub concurrency: usize,
+    /// Least delay between requests to one host (`CRAWL_MIN_DELAY_MS`, default 100);
+    /// a larger robots.txt `Crawl-delay` wins.
+    pub min_delay: Duration,
+    /// How long one invocation advances crawls (`CRAWL_INVOCATION_SECONDS`, default 240,
+    /// inside Vercel's 300 s maxDuration).
+    pub invocation_budget: Duration,
+    /// How long a claimed page stays leased to a worker (`CRAWL_LEASE_SECONDS`, default 120).
+    pub lease: Duration,
+    /// `User-Agent` of the crawler (`CRAWL_USER_AGENT`).
+    pub user_agent: String,
+    /// Run the advancing loop inside `voiceforge serve` (`CRAWL_WORKER`, default on).
+    pub local_worker: bool,
 }
 
 impl Settings {
@@ -133,6 +161,26 @@ impl Settings {
             clerk_webhook_signing_secret: get("CLERK_WEBHOOK_SIGNING_SECRET").map(Secret::new),
             admin_token: get("VOICEFORGE_ADMIN_TOKEN").map(Secret::new),
             rate_limits: crate::ratelimit::RateLimits::from_lookup(get)?,
+            crawl: CrawlSettings {
+                allow_private_networks: parse_bool(
+                    get("CRAWL_ALLOW_PRIVATE_NETWORKS"),
+                    "CRAWL_ALLOW_PRIVATE_NETWORKS",
+                    false,
+                )?,
+                max_page_bytes: parse_num("CRAWL_MAX_PAGE_BYTES", 5 * 1024 * 1024)?.clamp(1024, 50 * 1024 * 1024)
+                    as usize,
+                request_timeout: Duration::from_millis(
+                    parse_num("CRAWL_REQUEST_TIMEOUT_MS", 15_000)?.clamp(100, 120_000),
+                ),
+                concurrency: parse_num("CRAWL_CONCURRENCY", 4)?.clamp(1, 32) as usize,
+                min_delay: Duration::from_millis(parse_num("CRAWL_MIN_DELAY_MS", 100)?.min(60_000)),
+                invocation_budget: Duration::from_secs(parse_num("CRAWL_INVOCATION_SECONDS", 240)?.clamp(1, 3600)),
+                lease: Duration::from_secs(parse_num("CRAWL_LEASE_SECONDS", 120)?.clamp(1, 3600)),
+                user_agent: get("CRAWL_USER_AGENT").unwrap_or_else(|| {
+                    concat!("Mozilla/5.0 (compatible; VoiceForgeBot/", env!("CARGO_PKG_VERSION"), ")").to_owned()
+                }),
+                local_worker: parse_bool(get("CRAWL_WORKER"), "CRAWL_WORKER", true)?,
+            },
         })
     }
 }
@@ -156,6 +204,15 @@ fn default_statement_cache(database_url: &str) -> u64 {
 
 fn data_dir_from(value: Option<String>) -> PathBuf {
     value.map_or_else(|| PathBuf::from(".voiceforge"), PathBuf::from)
+}
+
+fn parse_bool(value: Option<String>, name: &str, default: bool) -> anyhow::Result<bool> {
+    match value.as_deref().map(str::to_ascii_lowercase).as_deref() {
+        None => Ok(default),
+        Some("1" | "true" | "on" | "yes") => Ok(true),
+        Some("0" | "false" | "off" | "no") => Ok(false),
+        Some(other) => bail!("{name} must be true or false, got {other:?}"),
+    }
 }
 
 fn split_list(value: Option<String>) -> Vec<String> {
@@ -227,6 +284,14 @@ mod tests {
         for secret in ["hunter2", "s3cret", "c2VjcmV0d2g", "adm1n-t0ken"] {
             assert!(!shown.contains(secret), "{shown}");
         }
+    }
+
+    #[test]
+    fn crawling_private_networks_is_off_unless_turned_on() {
+        assert!(!settings(&[("DATABASE_URL", "postgres://x")]).unwrap().crawl.allow_private_networks);
+        let on = settings(&[("DATABASE_URL", "postgres://x"), ("CRAWL_ALLOW_PRIVATE_NETWORKS", "true")]).unwrap();
+        assert!(on.crawl.allow_private_networks);
+        assert!(settings(&[("DATABASE_URL", "postgres://x"), ("CRAWL_ALLOW_PRIVATE_NETWORKS", "maybe")]).is_err());
     }
 
     #[test]

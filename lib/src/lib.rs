@@ -9,6 +9,7 @@ pub mod audit;
 pub mod auth;
 pub mod config;
 pub mod content;
+pub mod crawl;
 pub mod db;
 pub mod error;
 pub mod handlers;

@@ -28,6 +28,18 @@ pub enum Endpoint {
     WebhooksClerk,
     /// `GET /api/audit`
     Audit,
+    /// `GET, POST /api/crawls`
+    Crawls,
+    /// `GET, PUT /api/crawls/schedule`
+    CrawlsSchedule,
+    /// `GET /api/crawls/{id}`
+    Crawl,
+    /// `GET /api/crawls/{id}/pages`
+    CrawlPages,
+    /// `POST /api/crawls/{id}/cancel`
+    CrawlCancel,
+    /// `GET /api/cron/crawl` (Vercel cron)
+    CronCrawl,
 }
 
 impl Endpoint {
@@ -41,6 +53,12 @@ impl Endpoint {
         Endpoint::OrganizationsLimits,
         Endpoint::WebhooksClerk,
         Endpoint::Audit,
+        Endpoint::Crawls,
+        Endpoint::CrawlsSchedule,
+        Endpoint::Crawl,
+        Endpoint::CrawlPages,
+        Endpoint::CrawlCancel,
+        Endpoint::CronCrawl,
     ];
 
     /// The URL path, in axum's syntax (`{id}` for a segment).
@@ -54,6 +72,12 @@ impl Endpoint {
             Endpoint::OrganizationsLimits => "/api/organizations/limits",
             Endpoint::WebhooksClerk => "/api/webhooks/clerk",
             Endpoint::Audit => "/api/audit",
+            Endpoint::Crawls => "/api/crawls",
+            Endpoint::CrawlsSchedule => "/api/crawls/schedule",
+            Endpoint::Crawl => "/api/crawls/{id}",
+            Endpoint::CrawlPages => "/api/crawls/{id}/pages",
+            Endpoint::CrawlCancel => "/api/crawls/{id}/cancel",
+            Endpoint::CronCrawl => "/api/cron/crawl",
         }
     }
 
@@ -68,6 +92,12 @@ impl Endpoint {
             Endpoint::OrganizationsLimits => "api/organizations/limits.rs",
             Endpoint::WebhooksClerk => "api/webhooks/clerk.rs",
             Endpoint::Audit => "api/audit.rs",
+            Endpoint::Crawls => "api/crawls.rs",
+            Endpoint::CrawlsSchedule => "api/crawls/schedule.rs",
+            Endpoint::Crawl => "api/crawls/[id].rs",
+            Endpoint::CrawlPages => "api/crawls/[id]/pages.rs",
+            Endpoint::CrawlCancel => "api/crawls/[id]/cancel.rs",
+            Endpoint::CronCrawl => "api/cron/crawl.rs",
         }
     }
 
@@ -79,6 +109,12 @@ impl Endpoint {
             Endpoint::OrganizationsUsers => get(handlers::organizations::list_users),
             Endpoint::OrganizationsUsage => get(handlers::organizations::get_usage),
             Endpoint::OrganizationsUser => get(handlers::organizations::get_user),
+            Endpoint::Crawls => get(handlers::crawls::list_crawls).post(handlers::crawls::post_crawl),
+            Endpoint::CrawlsSchedule => get(handlers::crawls::get_schedule).put(handlers::crawls::put_schedule),
+            Endpoint::Crawl => get(handlers::crawls::get_crawl),
+            Endpoint::CrawlPages => get(handlers::crawls::list_crawl_pages),
+            Endpoint::CrawlCancel => post(handlers::crawls::cancel_crawl),
+            Endpoint::CronCrawl => get(handlers::cron::get_cron_crawl),
             Endpoint::OrganizationsLimits => patch(handlers::limits::patch_limits),
             Endpoint::WebhooksClerk => post(handlers::webhooks::post_clerk),
             Endpoint::Audit => get(handlers::audit::list_audit),
@@ -90,6 +126,7 @@ impl Endpoint {
     pub fn rate_class(self, method: &Method) -> RouteClass {
         match self {
             Endpoint::WebhooksClerk | Endpoint::OrganizationsLimits => RouteClass::Writes,
+            Endpoint::Crawls if method == Method::POST => RouteClass::CrawlStarts,
             _ => RouteClass::for_method(method),
         }
     }

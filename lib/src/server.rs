@@ -50,7 +50,8 @@ pub fn build_app(settings: Settings, dev_auth: bool) -> anyhow::Result<App> {
     );
     let db = Database::connect_lazy(&settings)?;
     let verifier = TokenVerifier::new(issuers, http.clone());
-    Ok(App::new(AppInner { settings, db, verifier, http, dev_issuer }))
+    let crawler = crate::crawl::Crawler::from_settings(&settings)?;
+    Ok(App::new(AppInner { settings, db, verifier, http, crawler, dev_issuer }))
 }
 
 /// The local server's router: the API, dev sign-in (when on) and the frontend.
@@ -76,6 +77,9 @@ pub async fn serve(settings: Settings, options: ServeOptions) -> anyhow::Result<
     let app = build_app(settings, options.dev_auth)?;
     app.db.ensure_safe_role().await?;
     let router = router(app.clone(), &options.frontend_dir);
+    if app.settings.crawl.local_worker {
+        tokio::spawn(crawl_worker(app.clone()));
+    }
     let listener =
         tokio::net::TcpListener::bind(options.addr).await.with_context(|| format!("listening on {}", options.addr))?;
     tracing::info!(
@@ -87,6 +91,24 @@ pub async fn serve(settings: Settings, options: ServeOptions) -> anyhow::Result<
         .with_graceful_shutdown(shutdown_signal())
         .await
         .context("serving HTTP")
+}
+
+/// The local stand-in for Vercel cron: advances crawls and starts scheduled re-crawls,
+/// pausing briefly when there is nothing to do.
+async fn crawl_worker(app: App) {
+    loop {
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
+        match app.crawler.advance_all(&app.db, deadline).await {
+            Ok(sweep) if sweep.crawls_advanced > 0 => {
+                // Busy: a short pause lets retries and other workers' leases come due.
+                tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+                continue;
+            }
+            Ok(_) => {}
+            Err(err) => tracing::warn!("crawl worker: {err:#}"),
+        }
+        tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    }
 }
 
 async fn shutdown_signal() {

@@ -2,6 +2,8 @@
 //! and responds; none holds business logic.
 
 pub mod audit;
+pub mod crawls;
+pub mod cron;
 pub mod health;
 pub mod limits;
 pub mod organizations;

@@ -1,6 +1,7 @@
 //! HTTP plumbing shared by both runtimes: the application state, the middleware stack
 //! (request id, CORS, body cap, problem+json for every error) and the runtime adapters.
 
+pub mod background;
 pub mod extract;
 pub mod json;
 pub mod request_id;
@@ -39,6 +40,8 @@ pub struct AppInner {
     pub verifier: TokenVerifier,
     /// Outbound HTTP client (no system proxy, rustls).
     pub http: reqwest::Client,
+    /// The website crawler (its own SSRF-guarded client).
+    pub crawler: crate::crawl::Crawler,
     /// The local dev issuer, present only under `voiceforge serve`.
     #[cfg(feature = "cli")]
     pub dev_issuer: Option<Arc<crate::auth::dev::DevIssuer>>,

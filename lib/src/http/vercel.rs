@@ -12,7 +12,7 @@ use crate::{
     auth::TokenVerifier,
     config::Settings,
     db::Database,
-    http::{App, AppInner, http_client, router},
+    http::{App, AppInner, background::Background, http_client, router},
     routes::Endpoint,
 };
 
@@ -27,10 +27,13 @@ pub async fn run(endpoint: Endpoint) -> Result<(), vercel_runtime::Error> {
         }
     };
     let router = router(app, &[endpoint]);
-    vercel_runtime::run(service_fn(move |req: Request| {
+    vercel_runtime::run(service_fn(move |req: Request, state: vercel_runtime::AppState| {
         let router = router.clone();
         async move {
-            let response = router.oneshot(req.map(Body::new)).await.unwrap_or_else(|never| match never {});
+            let mut req = req.map(Body::new);
+            // Work a handler hands to `Background` continues after the response (wait_until).
+            req.extensions_mut().insert(Background::new(move |work| state.wait_until(work)));
+            let response = router.oneshot(req).await.unwrap_or_else(|never| match never {});
             into_function_response(response).await
         }
     }))
@@ -71,11 +74,13 @@ fn build_app() -> anyhow::Result<App> {
     let http = http_client()?;
     let verifier = TokenVerifier::new(crate::http::clerk_issuers(&settings), http.clone());
     let db = Database::connect_lazy(&settings)?;
+    let crawler = crate::crawl::Crawler::from_settings(&settings)?;
     Ok(App::new(AppInner {
         settings,
         db,
         verifier,
         http,
+        crawler,
         #[cfg(feature = "cli")]
         dev_issuer: None,
     }))

@@ -12,6 +12,22 @@ use crate::harness::TestApp;
 const VICTIM_ORG: &str = "org_victim";
 const VICTIM_USER: &str = "user_victim";
 
+/// A loopback site of org B's, whose every page says "victim".
+async fn victim_site() -> String {
+    use axum::{Router, response::Html, routing::get};
+    let page = || async {
+        Html(
+            "<html><head><title>Victim secret</title></head><body><main><h1>Victim secret</h1><p>Victim plans for the victim launch, written at length so extraction keeps them.</p></main></body></html>",
+        )
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(
+        async move { axum::serve(listener, Router::new().route("/", get(page)).route("/about", get(page))).await },
+    );
+    base
+}
+
 /// Everything of org B's: a marker string per row, found nowhere in A's answers.
 async fn seed_victim(t: &TestApp) {
     let token = t.token(VICTIM_ORG, VICTIM_USER, Role::Admin);
@@ -19,6 +35,25 @@ async fn seed_victim(t: &TestApp) {
     for i in 0..3 {
         t.get("/api/organizations/current", &t.token(VICTIM_ORG, &format!("user_victim_{i}"), Role::Member)).await;
     }
+    let site = victim_site().await;
+    let start = Request::post("/api/crawls")
+        .header("authorization", format!("Bearer {token}"))
+        .header("content-type", "application/json")
+        .body(Body::from(json!({"url": format!("{site}/")}).to_string()))
+        .unwrap();
+    let res = t.request(start).await;
+    assert_eq!(res.status, 202, "{}", String::from_utf8_lossy(&res.body));
+    let crawl = res.json()["id"].as_str().unwrap().to_owned();
+    // Let the crawl finish so B's library holds the victim's pages.
+    for _ in 0..100 {
+        let status =
+            t.get(&format!("/api/crawls/{crawl}"), &token).await.json()["status"].as_str().unwrap_or("").to_owned();
+        if !["queued", "running"].contains(&status.as_str()) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(t.count_all("contents").await > 0, "the victim's crawl stored its pages");
 }
 
 /// An id of org B's object for a route's `{id}`, by the table behind the route.
@@ -27,6 +62,9 @@ async fn victim_id(t: &TestApp, path: &str) -> String {
         p if p.starts_with("/api/organizations/users/") => {
             "SELECT u.clerk_user_id FROM users u JOIN memberships m ON m.user_id = u.id
               JOIN organizations o ON o.id = m.org_id WHERE o.clerk_org_id = 'org_victim' LIMIT 1"
+        }
+        p if p.starts_with("/api/crawls/") => {
+            "SELECT c.id::text FROM crawls c JOIN organizations o ON o.id = c.org_id WHERE o.clerk_org_id = 'org_victim' LIMIT 1"
         }
         other => panic!("the isolation matrix needs a victim id for {other}: add its table here"),
     };
@@ -59,7 +97,7 @@ async fn victim_fingerprint(t: &TestApp) -> Vec<(String, String)> {
 
 #[tokio::test]
 async fn no_route_gives_org_a_anything_of_org_b() {
-    let t = TestApp::spawn().await;
+    let t = TestApp::spawn_with(&[("CRAWL_ALLOW_PRIVATE_NETWORKS", "true")]).await;
     seed_victim(&t).await;
     let attacker = t.token("org_attacker", "user_attacker", Role::Admin);
     t.get("/api/organizations/current", &attacker).await;
@@ -107,7 +145,7 @@ async fn no_route_gives_org_a_anything_of_org_b() {
 async fn a_member_of_one_org_presenting_a_token_for_another_is_that_org_only() {
     // The organization comes only from the verified token: a user of both orgs sees each
     // org only with that org's token.
-    let t = TestApp::spawn().await;
+    let t = TestApp::spawn_with(&[("CRAWL_ALLOW_PRIVATE_NETWORKS", "true")]).await;
     seed_victim(&t).await;
     let both_a = t.token("org_attacker", "user_victim_0", Role::Member);
     let res = t.get("/api/organizations/users", &both_a).await.json();

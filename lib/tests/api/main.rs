@@ -7,6 +7,8 @@ mod audit;
 mod auth;
 mod content;
 mod contract;
+mod crawl;
+mod crawl_site;
 mod http;
 mod isolation;
 mod legacy;

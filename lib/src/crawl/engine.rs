@@ -1,0 +1,643 @@
+//! The engine: advances crawls in short invocations. Each step claims a batch of frontier
+//! rows under a lease (`FOR UPDATE SKIP LOCKED`), fetches them politely, and writes every
+//! outcome in one transaction that first re-takes the rows' leases, so a worker that lost
+//! its lease (killed, or too slow) writes nothing and no page is recorded twice.
+
+use std::{collections::HashMap, sync::Arc, time::Duration};
+
+use futures_util::StreamExt;
+use sqlx::types::Json;
+use tokio::{sync::Mutex, time::Instant};
+use url::Url;
+use uuid::Uuid;
+
+use super::{
+    CrawlOptions, CrawlStatus,
+    fetch::{FetchSettings, Fetcher, Validators, Want},
+    page::{self, Claimed, Outcome, Processed},
+    robots::Rules,
+    seed,
+    urls::{self, Scope},
+};
+use crate::{
+    config::Settings,
+    content::{self, ContentError, NewContent, Source, Stored},
+    db::Database,
+    tenancy::{System, Tenant},
+};
+
+/// How the engine paces and leases work.
+#[derive(Clone, Debug)]
+pub struct EngineConfig {
+    /// Concurrent requests per host (1 when robots.txt sets a Crawl-delay).
+    pub concurrency: usize,
+    /// Least delay between request starts to one host.
+    pub min_delay: Duration,
+    /// Lease on claimed rows.
+    pub lease: Duration,
+    /// Time one invocation spends advancing crawls.
+    pub invocation_budget: Duration,
+}
+
+/// Advances crawls; holds the guarded fetcher. Cheap to clone.
+#[derive(Clone)]
+pub struct Crawler {
+    fetcher: Fetcher,
+    config: Arc<EngineConfig>,
+}
+
+/// Where an `advance` call left its crawl.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Advance {
+    /// The crawl is over, with this status.
+    Finished(CrawlStatus),
+    /// The deadline came first; more work remains.
+    OutOfTime,
+    /// Nothing to claim now: other workers hold the leases, or retries wait.
+    Waiting,
+}
+
+/// What a sweep over all organizations did (the cron answer).
+#[derive(Clone, Debug, Default, serde::Serialize)]
+pub struct Sweep {
+    /// Expired leases returned to the queue.
+    pub leases_reclaimed: u64,
+    /// Scheduled crawls started.
+    pub scheduled_started: usize,
+    /// Scheduled crawls skipped (reason recorded on the schedule).
+    pub scheduled_skipped: usize,
+    /// Crawls advanced.
+    pub crawls_advanced: usize,
+    /// Crawls that finished during the sweep.
+    pub crawls_finished: usize,
+}
+
+/// The crawl's state a worker needs.
+struct State {
+    root: Url,
+    options: CrawlOptions,
+    status: CrawlStatus,
+    seeded: bool,
+    rules: Rules,
+    crawl_delay: Option<Duration>,
+}
+
+impl Crawler {
+    /// A crawler from the application's settings.
+    pub fn from_settings(settings: &Settings) -> anyhow::Result<Self> {
+        let c = &settings.crawl;
+        let config = EngineConfig {
+            concurrency: c.concurrency,
+            min_delay: c.min_delay,
+            lease: c.lease,
+            invocation_budget: c.invocation_budget,
+        };
+        Ok(Self::new(Fetcher::new(FetchSettings::from_settings(settings))?, config))
+    }
+
+    /// A crawler with its own fetcher and configuration (tests, benchmarks).
+    pub fn new(fetcher: Fetcher, config: EngineConfig) -> Self {
+        Self { fetcher, config: Arc::new(config) }
+    }
+
+    /// The guarded fetcher (also for one-shot page fetches).
+    pub fn fetcher(&self) -> &Fetcher {
+        &self.fetcher
+    }
+
+    /// The engine's configuration.
+    pub fn config(&self) -> &EngineConfig {
+        &self.config
+    }
+
+    /// Advances one crawl of `org_id` until it finishes, waits on others, or `deadline`.
+    pub async fn advance(
+        &self,
+        db: &Database,
+        org_id: Uuid,
+        crawl_id: Uuid,
+        deadline: Instant,
+    ) -> anyhow::Result<Advance> {
+        let mut state = match load(db, org_id, crawl_id).await? {
+            Some(s) => s,
+            None => return Ok(Advance::Finished(CrawlStatus::Cancelled)),
+        };
+        let pacers: Mutex<HashMap<String, Instant>> = Mutex::new(HashMap::new());
+        loop {
+            if state.status.is_finished() {
+                return Ok(Advance::Finished(state.status));
+            }
+            if Instant::now() >= deadline {
+                return Ok(Advance::OutOfTime);
+            }
+            if !state.seeded {
+                match seed::seed(self, db, org_id, crawl_id, &state.root, &state.options).await? {
+                    seed::Seeding::Done => {}
+                    seed::Seeding::Busy => return Ok(Advance::Waiting),
+                }
+                state = match load(db, org_id, crawl_id).await? {
+                    Some(s) => s,
+                    None => return Ok(Advance::Finished(CrawlStatus::Cancelled)),
+                };
+                continue;
+            }
+            let token = Uuid::new_v4();
+            let per_batch = if state.crawl_delay.is_some() { 1 } else { self.config.concurrency * 2 };
+            let claimed = self.claim(db, org_id, crawl_id, per_batch, token).await?;
+            if claimed.is_empty() {
+                return match finish_if_done(db, org_id, crawl_id).await? {
+                    Some(status) => Ok(Advance::Finished(status)),
+                    None => Ok(Advance::Waiting),
+                };
+            }
+            let processed = self.fetch_batch(&state, claimed, &pacers).await;
+            state.status = write_results(db, org_id, crawl_id, token, &state, processed, self.config.lease).await?;
+            if !state.status.is_finished()
+                && let Some(status) = finish_if_done(db, org_id, crawl_id).await?
+            {
+                state.status = status;
+            }
+        }
+    }
+
+    /// Claims up to `n` due rows of the crawl for the worker holding `token`: queued rows
+    /// whose retry time has come and rows whose lease expired, breadth first.
+    pub async fn claim(
+        &self,
+        db: &Database,
+        org_id: Uuid,
+        crawl_id: Uuid,
+        n: usize,
+        token: Uuid,
+    ) -> anyhow::Result<Vec<Claimed>> {
+        let Some(mut tenant) = Tenant::for_system(db, org_id, "crawl: claim pages").await? else {
+            return Ok(Vec::new());
+        };
+        let rows: Vec<(Uuid, String, i32, i32)> = sqlx::query_as(
+            "WITH due AS (
+                 SELECT p.org_id, p.id FROM crawl_pages p
+                  WHERE p.org_id = $1 AND p.crawl_id = $2
+                    AND ((p.status = 'queued' AND p.next_attempt_at <= now())
+                         OR (p.status = 'fetching' AND p.lease_until < now()))
+                    AND EXISTS (SELECT 1 FROM crawls c WHERE c.org_id = $1 AND c.id = $2
+                                   AND c.seeded AND c.status IN ('queued', 'running'))
+                  ORDER BY p.depth, p.created_at, p.id
+                  LIMIT $3 FOR UPDATE OF p SKIP LOCKED)
+             UPDATE crawl_pages p
+                SET status = 'fetching', lease_token = $4, lease_until = now() + $5 * interval '1 millisecond',
+                    attempts = p.attempts + 1, updated_at = now()
+               FROM due WHERE p.org_id = due.org_id AND p.id = due.id
+             RETURNING p.id, p.url, p.depth, p.attempts",
+        )
+        .bind(org_id)
+        .bind(crawl_id)
+        .bind(n as i64)
+        .bind(token)
+        .bind(self.config.lease.as_millis() as i64)
+        .fetch_all(tenant.conn())
+        .await?;
+        if rows.is_empty() {
+            tenant.commit().await?;
+            return Ok(Vec::new());
+        }
+        sqlx::query(
+            "UPDATE crawls SET status = 'running', started_at = coalesce(started_at, now()), updated_at = now()
+              WHERE org_id = $1 AND id = $2 AND status = 'queued'",
+        )
+        .bind(org_id)
+        .bind(crawl_id)
+        .execute(tenant.conn())
+        .await?;
+        let urls: Vec<String> = rows.iter().map(|r| r.1.clone()).collect();
+        let earlier: Vec<EarlierFetch> = sqlx::query_as(
+            "SELECT DISTINCT ON (p.url) p.url, p.etag, p.last_modified, p.content_id, p.links
+               FROM crawl_pages p JOIN contents c ON c.org_id = p.org_id AND c.id = p.content_id
+              WHERE p.org_id = $1 AND p.url = ANY($2) AND p.crawl_id <> $3
+                AND p.status IN ('stored', 'updated', 'unchanged')
+                AND (p.etag IS NOT NULL OR p.last_modified IS NOT NULL)
+              ORDER BY p.url, p.fetched_at DESC",
+        )
+        .bind(org_id)
+        .bind(&urls)
+        .bind(crawl_id)
+        .fetch_all(tenant.conn())
+        .await?;
+        tenant.commit().await?;
+        let earlier: HashMap<String, (Validators, Uuid, Vec<Url>)> = earlier
+            .into_iter()
+            .map(|(url, etag, last_modified, content, links)| {
+                let links = links.unwrap_or_default().iter().filter_map(|l| Url::parse(l).ok()).collect();
+                (url, (Validators { etag, last_modified }, content, links))
+            })
+            .collect();
+        Ok(rows
+            .into_iter()
+            .filter_map(|(id, url, depth, attempts)| {
+                let previous = earlier.get(&url).cloned();
+                Some(Claimed {
+                    id,
+                    url: Url::parse(&url).ok()?,
+                    depth,
+                    attempts,
+                    validators: previous.as_ref().map(|p| p.0.clone()).unwrap_or_default(),
+                    previous_content: previous.as_ref().map(|p| p.1),
+                    previous_links: previous.map(|p| p.2).unwrap_or_default(),
+                })
+            })
+            .collect())
+    }
+
+    async fn fetch_batch(
+        &self,
+        state: &State,
+        claimed: Vec<Claimed>,
+        pacers: &Mutex<HashMap<String, Instant>>,
+    ) -> Vec<Processed> {
+        let scope = Scope::new(
+            &state.root,
+            state.options.include_subdomains,
+            state.options.include_paths.clone(),
+            state.options.exclude_paths.clone(),
+        );
+        let delay = state.crawl_delay.unwrap_or_default().max(self.config.min_delay);
+        let concurrency = if state.crawl_delay.is_some() { 1 } else { self.config.concurrency };
+        let (scope, rules) = (&scope, &state.rules);
+        futures_util::stream::iter(claimed)
+            .map(|claimed| async move {
+                if !rules.allowed(&claimed.url) {
+                    return Processed {
+                        claimed,
+                        moved_to: None,
+                        http_status: None,
+                        etag: None,
+                        last_modified: None,
+                        outcome: Outcome::Done {
+                            status: "skipped",
+                            reason: "robots_disallowed".into(),
+                            detail: None,
+                            content_id: None,
+                        },
+                        links: vec![],
+                    };
+                }
+                wait_turn(pacers, claimed.url.host_str().unwrap_or_default(), delay).await;
+                let in_scope = |u: &Url| scope.check(u).is_ok() && rules.allowed(u) && urls::trap_reason(u).is_none();
+                let result = self.fetcher.fetch(&claimed.url, Want::Html, &claimed.validators, &in_scope).await;
+                // Judged inline: extraction takes milliseconds and needs the borrowed rules.
+                page::judge(claimed, result, rules, scope)
+            })
+            .buffer_unordered(concurrency)
+            .collect()
+            .await
+    }
+
+    /// One pass over every organization's crawl work: returns expired leases to the queue,
+    /// starts due scheduled crawls, and advances unfinished crawls until `deadline`.
+    pub async fn advance_all(&self, db: &Database, deadline: Instant) -> anyhow::Result<Sweep> {
+        let mut sweep = Sweep::default();
+        let mut system = System::begin(db, "crawl worker: list due crawl work").await?;
+        sweep.leases_reclaimed = sqlx::query(
+            "UPDATE crawl_pages SET status = 'queued', lease_token = NULL, lease_until = NULL, updated_at = now()
+              WHERE status = 'fetching' AND lease_until < now()",
+        )
+        .execute(system.conn())
+        .await?
+        .rows_affected();
+        let due = super::schedule::claim_due(&mut system).await?;
+        system.commit().await?;
+        for run in due {
+            if super::schedule::run(self, db, run).await? {
+                sweep.scheduled_started += 1;
+            } else {
+                sweep.scheduled_skipped += 1;
+            }
+        }
+        let mut system = System::begin(db, "crawl worker: list unfinished crawls").await?;
+        let crawls: Vec<(Uuid, Uuid)> = sqlx::query_as(
+            "SELECT org_id, id FROM crawls WHERE status IN ('queued', 'running') ORDER BY updated_at LIMIT 100",
+        )
+        .fetch_all(system.conn())
+        .await?;
+        system.commit().await?;
+        let count = crawls.len();
+        for (i, (org_id, crawl_id)) in crawls.into_iter().enumerate() {
+            let now = Instant::now();
+            if now >= deadline {
+                break;
+            }
+            let share = (deadline - now) / (count - i) as u32;
+            let until = (now + share.max(Duration::from_secs(5))).min(deadline);
+            sweep.crawls_advanced += 1;
+            match self.advance(db, org_id, crawl_id, until).await {
+                Ok(Advance::Finished(_)) => sweep.crawls_finished += 1,
+                Ok(_) => {}
+                Err(err) => tracing::warn!(%org_id, %crawl_id, "advancing a crawl failed: {err:#}"),
+            }
+        }
+        Ok(sweep)
+    }
+}
+
+/// An earlier crawl's fetch of a URL: url, etag, last_modified, content id, links.
+type EarlierFetch = (String, Option<String>, Option<String>, Uuid, Option<Vec<String>>);
+/// root_url, options, status, seeded, robots_txt, crawl_delay_ms.
+type StateRow = (String, Json<CrawlOptions>, CrawlStatus, bool, Option<String>, Option<i32>);
+
+/// Waits until this host's next request slot, keeping `delay` between request starts.
+async fn wait_turn(pacers: &Mutex<HashMap<String, Instant>>, host: &str, delay: Duration) {
+    let at = {
+        let mut map = pacers.lock().await;
+        let now = Instant::now();
+        let slot = map.get(host).copied().unwrap_or(now).max(now);
+        map.insert(host.to_owned(), slot + delay);
+        slot
+    };
+    tokio::time::sleep_until(at).await;
+}
+
+async fn load(db: &Database, org_id: Uuid, crawl_id: Uuid) -> anyhow::Result<Option<State>> {
+    let Some(mut tenant) = Tenant::for_system(db, org_id, "crawl: load state").await? else {
+        return Ok(None);
+    };
+    let row: Option<StateRow> = sqlx::query_as(
+        "SELECT root_url, options, status, seeded, robots_txt, crawl_delay_ms FROM crawls WHERE org_id = $1 AND id = $2",
+    )
+    .bind(org_id)
+    .bind(crawl_id)
+    .fetch_optional(tenant.conn())
+    .await?;
+    tenant.commit().await?;
+    let Some((root, options, status, seeded, robots, delay)) = row else { return Ok(None) };
+    Ok(Some(State {
+        root: Url::parse(&root)?,
+        options: options.0,
+        status,
+        seeded,
+        rules: Rules::parse(robots.as_deref()),
+        crawl_delay: delay.map(|ms| Duration::from_millis(ms.max(0) as u64)),
+    }))
+}
+
+/// Finishes the crawl when no row is queued or leased: `completed` when any page reached
+/// the library, else `failed` with the root's reason.
+async fn finish_if_done(db: &Database, org_id: Uuid, crawl_id: Uuid) -> anyhow::Result<Option<CrawlStatus>> {
+    let Some(mut tenant) = Tenant::for_system(db, org_id, "crawl: check completion").await? else {
+        return Ok(None);
+    };
+    let (seeded, status): (bool, CrawlStatus) =
+        sqlx::query_as("SELECT seeded, status FROM crawls WHERE org_id = $1 AND id = $2 FOR UPDATE")
+            .bind(org_id)
+            .bind(crawl_id)
+            .fetch_one(tenant.conn())
+            .await?;
+    if status.is_finished() {
+        tenant.commit().await?;
+        return Ok(Some(status));
+    }
+    let (pending, good): (i64, i64) = sqlx::query_as(
+        "SELECT count(*) FILTER (WHERE status IN ('queued', 'fetching')),
+                count(*) FILTER (WHERE status IN ('stored', 'updated', 'unchanged', 'duplicate'))
+           FROM crawl_pages WHERE org_id = $1 AND crawl_id = $2",
+    )
+    .bind(org_id)
+    .bind(crawl_id)
+    .fetch_one(tenant.conn())
+    .await?;
+    if !seeded || pending > 0 {
+        tenant.commit().await?;
+        return Ok(None);
+    }
+    let (status, reason) = if good > 0 {
+        (CrawlStatus::Completed, None)
+    } else {
+        let root: Option<(String, Option<String>, Option<String>)> = sqlx::query_as(
+            "SELECT status, reason, detail FROM crawl_pages WHERE org_id = $1 AND crawl_id = $2
+              ORDER BY depth, created_at LIMIT 1",
+        )
+        .bind(org_id)
+        .bind(crawl_id)
+        .fetch_optional(tenant.conn())
+        .await?;
+        let why = root.map_or_else(
+            || "no page was found".to_owned(),
+            |(s, r, d)| {
+                format!(
+                    "no page could be stored; the start page was {s}: {}{}",
+                    r.unwrap_or_default(),
+                    d.map(|d| format!(" ({d})")).unwrap_or_default()
+                )
+            },
+        );
+        (CrawlStatus::Failed, Some(why))
+    };
+    set_finished(&mut tenant, crawl_id, status, reason.as_deref()).await?;
+    tenant.commit().await?;
+    Ok(Some(status))
+}
+
+/// Marks the crawl finished (only from queued or running).
+pub(super) async fn set_finished(
+    tenant: &mut Tenant,
+    crawl_id: Uuid,
+    status: CrawlStatus,
+    reason: Option<&str>,
+) -> Result<(), sqlx::Error> {
+    let org_id = tenant.org().id;
+    sqlx::query(
+        "UPDATE crawls SET status = $3, status_reason = $4, finished_at = now(), updated_at = now()
+          WHERE org_id = $1 AND id = $2 AND status IN ('queued', 'running')",
+    )
+    .bind(org_id)
+    .bind(crawl_id)
+    .bind(status)
+    .bind(reason.map(|r| r.chars().take(1024).collect::<String>()))
+    .execute(tenant.conn())
+    .await?;
+    Ok(())
+}
+
+/// Writes a batch's outcomes, only for rows whose lease `token` still holds.
+async fn write_results(
+    db: &Database,
+    org_id: Uuid,
+    crawl_id: Uuid,
+    token: Uuid,
+    state: &State,
+    processed: Vec<Processed>,
+    lease: Duration,
+) -> anyhow::Result<CrawlStatus> {
+    let Some(mut tenant) = Tenant::for_system(db, org_id, "crawl: record pages").await? else {
+        return Ok(CrawlStatus::Cancelled);
+    };
+    let status: CrawlStatus = sqlx::query_scalar("SELECT status FROM crawls WHERE org_id = $1 AND id = $2 FOR UPDATE")
+        .bind(org_id)
+        .bind(crawl_id)
+        .fetch_one(tenant.conn())
+        .await?;
+    if status.is_finished() {
+        tenant.commit().await?;
+        return Ok(status);
+    }
+    let ids: Vec<Uuid> = processed.iter().map(|p| p.claimed.id).collect();
+    let ours: Vec<Uuid> = sqlx::query_scalar(
+        "UPDATE crawl_pages SET lease_until = now() + $4 * interval '1 millisecond'
+          WHERE org_id = $1 AND crawl_id = $2 AND id = ANY($3) AND lease_token = $5 AND status = 'fetching'
+          RETURNING id",
+    )
+    .bind(org_id)
+    .bind(crawl_id)
+    .bind(&ids)
+    .bind(lease.as_millis() as i64)
+    .bind(token)
+    .fetch_all(tenant.conn())
+    .await?;
+    let mut limit_reached = false;
+    let mut links: Vec<(Url, i32)> = Vec::new();
+    for p in processed.into_iter().filter(|p| ours.contains(&p.claimed.id)) {
+        let mut row = p.claimed.id;
+        let page_url = p.moved_to.clone().unwrap_or_else(|| p.claimed.url.clone());
+        if let Some(to) = &p.moved_to {
+            record(&mut tenant, row, "redirected", Some("redirected"), Some(to.as_str()), &p, None).await?;
+            let inserted: Option<Uuid> = sqlx::query_scalar(
+                "INSERT INTO crawl_pages (org_id, crawl_id, url, path_key, depth, status, lease_token, attempts)
+                 VALUES ($1, $2, $3, $4, $5, 'fetching', $6, 1) ON CONFLICT DO NOTHING RETURNING id",
+            )
+            .bind(org_id)
+            .bind(crawl_id)
+            .bind(to.as_str())
+            .bind(urls::path_key(to))
+            .bind(p.claimed.depth)
+            .bind(token)
+            .fetch_optional(tenant.conn())
+            .await?;
+            match inserted {
+                Some(id) => row = id,
+                // The target is a page of its own in this crawl: it has or gets its outcome there.
+                None => continue,
+            }
+        }
+        links.extend(p.links.iter().map(|l| (l.clone(), p.claimed.depth + 1)));
+        match &p.outcome {
+            Outcome::Retry { reason, detail } => {
+                let backoff_ms = 250_i64 << p.claimed.attempts.clamp(0, 8);
+                sqlx::query(
+                    "UPDATE crawl_pages SET status = 'queued', reason = $3, detail = $4, http_status = $5,
+                            lease_token = NULL, lease_until = NULL, updated_at = now(),
+                            next_attempt_at = now() + $6 * interval '1 millisecond'
+                      WHERE org_id = $1 AND id = $2",
+                )
+                .bind(org_id)
+                .bind(row)
+                .bind(reason)
+                .bind(truncate(detail))
+                .bind(p.http_status)
+                .bind(backoff_ms)
+                .execute(tenant.conn())
+                .await?;
+            }
+            Outcome::Done { status, reason, detail, content_id } => {
+                record(&mut tenant, row, status, Some(reason), detail.as_deref(), &p, *content_id).await?;
+            }
+            Outcome::Store(_) if limit_reached => {
+                record(&mut tenant, row, "skipped", Some("content_limit_reached"), None, &p, None).await?;
+            }
+            Outcome::Store(extracted) => {
+                let new = NewContent {
+                    source: Source::Crawl,
+                    crawl_id: Some(crawl_id),
+                    url: Some(page_url.to_string()),
+                    title: extracted.title.clone(),
+                    description: extracted.description.clone(),
+                    language: extracted.language.clone(),
+                    markdown: extracted.markdown.clone(),
+                };
+                let (status, reason, detail, content) = match content::store(&mut tenant, new).await {
+                    Ok(Stored::Created(item)) => ("stored", None, None, Some(item.id)),
+                    Ok(Stored::Updated(item)) => ("updated", None, None, Some(item.id)),
+                    Ok(Stored::Unchanged(item)) => ("unchanged", Some("same_content"), None, Some(item.id)),
+                    Ok(Stored::Duplicate { existing_id }) => (
+                        "duplicate",
+                        Some("same_content_as_other_item"),
+                        Some(existing_id.to_string()),
+                        Some(existing_id),
+                    ),
+                    Err(ContentError::LimitReached { limit }) => {
+                        limit_reached = true;
+                        (
+                            "skipped",
+                            Some("content_limit_reached"),
+                            Some(format!("the library holds its limit of {limit} items")),
+                            None,
+                        )
+                    }
+                    Err(ContentError::Invalid(why)) => ("failed", Some("invalid_content"), Some(why), None),
+                    Err(ContentError::Database(err)) => return Err(err.into()),
+                };
+                record(&mut tenant, row, status, reason, detail.as_deref(), &p, content).await?;
+            }
+        }
+    }
+    let mut status = CrawlStatus::Running;
+    if limit_reached {
+        sqlx::query(
+            "UPDATE crawl_pages SET status = 'skipped', reason = 'content_limit_reached', lease_token = NULL,
+                    lease_until = NULL, updated_at = now()
+              WHERE org_id = $1 AND crawl_id = $2 AND status IN ('queued', 'fetching')",
+        )
+        .bind(org_id)
+        .bind(crawl_id)
+        .execute(tenant.conn())
+        .await?;
+        let limit = tenant.org().limits.max_content_items;
+        let reason =
+            format!("the library reached its limit of {limit} content items; pages stored before the limit are kept");
+        set_finished(&mut tenant, crawl_id, CrawlStatus::ContentLimitReached, Some(&reason)).await?;
+        status = CrawlStatus::ContentLimitReached;
+    } else {
+        seed::discover(&mut tenant, crawl_id, &state.root, &state.options, &state.rules, links).await?;
+        sqlx::query("UPDATE crawls SET updated_at = now() WHERE org_id = $1 AND id = $2")
+            .bind(org_id)
+            .bind(crawl_id)
+            .execute(tenant.conn())
+            .await?;
+    }
+    tenant.commit().await?;
+    Ok(status)
+}
+
+/// Records a final outcome on a row and releases its lease.
+async fn record(
+    tenant: &mut Tenant,
+    row: Uuid,
+    status: &str,
+    reason: Option<&str>,
+    detail: Option<&str>,
+    p: &Processed,
+    content_id: Option<Uuid>,
+) -> Result<(), sqlx::Error> {
+    let org_id = tenant.org().id;
+    let links: Vec<String> = p.links.iter().take(2000).map(|l| l.to_string()).collect();
+    sqlx::query(
+        "UPDATE crawl_pages SET status = $3, reason = $4, detail = $5, http_status = $6, etag = $7,
+                last_modified = $8, content_id = $9, links = $10, fetched_at = CASE WHEN $6::int IS NULL THEN fetched_at ELSE now() END,
+                lease_token = NULL, lease_until = NULL, updated_at = now()
+          WHERE org_id = $1 AND id = $2",
+    )
+    .bind(org_id)
+    .bind(row)
+    .bind(status)
+    .bind(reason)
+    .bind(detail.map(truncate))
+    .bind(p.http_status)
+    .bind(p.etag.as_deref().map(|e| e.chars().take(512).collect::<String>()))
+    .bind(p.last_modified.as_deref().map(|e| e.chars().take(128).collect::<String>()))
+    .bind(content_id)
+    .bind(&links)
+    .execute(tenant.conn())
+    .await?;
+    Ok(())
+}
+
+fn truncate(s: &str) -> String {
+    s.chars().take(1024).collect()
+}

@@ -1,0 +1,36 @@
+//! `GET /api/cron/crawl`: Vercel cron's entry, authenticated by `Bearer $CRON_SECRET`.
+
+use axum::{
+    extract::State,
+    http::{HeaderMap, header},
+};
+use subtle::ConstantTimeEq;
+
+use crate::{
+    crawl::engine::Sweep,
+    error::ApiError,
+    http::{App, json::ApiJson},
+};
+
+/// Advances every unfinished crawl across organizations within the invocation's budget,
+/// reclaims expired leases and starts due scheduled re-crawls.
+pub async fn get_cron_crawl(State(app): State<App>, headers: HeaderMap) -> Result<ApiJson<Sweep>, ApiError> {
+    authorize(&app, &headers)?;
+    let deadline = tokio::time::Instant::now() + app.settings.crawl.invocation_budget;
+    let sweep = app.crawler.advance_all(&app.db, deadline).await?;
+    Ok(ApiJson(sweep))
+}
+
+fn authorize(app: &App, headers: &HeaderMap) -> Result<(), ApiError> {
+    let denied =
+        || ApiError::unauthorized("invalid_cron_secret", "cron calls must carry Authorization: Bearer $CRON_SECRET");
+    let Some(secret) = app.settings.cron_secret.as_ref() else {
+        return Err(ApiError::unauthorized("cron_not_configured", "CRON_SECRET is not set; cron calls are refused"));
+    };
+    let given = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .ok_or_else(denied)?;
+    if bool::from(given.as_bytes().ct_eq(secret.expose().as_bytes())) { Ok(()) } else { Err(denied()) }
+}
