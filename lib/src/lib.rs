@@ -11,6 +11,7 @@ pub mod config;
 pub mod content;
 pub mod db;
 pub mod error;
+pub mod generate;
 pub mod handlers;
 pub mod http;
 pub mod pagination;

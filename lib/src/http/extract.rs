@@ -49,7 +49,7 @@ impl FromRequestParts<App> for InTenant {
 
 /// The client's address: the socket peer under the local server, else the first
 /// `X-Forwarded-For` entry (Vercel's edge sets it).
-fn client_ip(parts: &Parts) -> Option<std::net::IpAddr> {
+pub fn client_ip(parts: &Parts) -> Option<std::net::IpAddr> {
     if let Some(axum::extract::ConnectInfo(addr)) =
         parts.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
     {

@@ -5,7 +5,10 @@ mod harness;
 
 mod auth;
 mod content;
+mod generate;
 mod http;
 mod organizations;
 mod schema;
+mod templates;
 mod tenancy;
+mod voice;
