@@ -203,7 +203,8 @@ pub fn syllables(word: &str) -> u32 {
         prev = v;
     }
     let n = w.len();
-    if w[n - 1] == 'e' && !(w[n - 2] == 'l' && !vowel(w[n - 3])) && groups > 1 {
+    let consonant_le = w[n - 2] == 'l' && !vowel(w[n - 3]);
+    if w[n - 1] == 'e' && !consonant_le && groups > 1 {
         groups -= 1;
     }
     groups.max(1)
