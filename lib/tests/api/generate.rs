@@ -446,3 +446,51 @@ async fn provider_failures_are_retried_then_reported_as_unavailable_or_rejected(
         .await
         .assert_problem(503, "provider_unavailable");
 }
+
+#[tokio::test]
+async fn a_stream_that_breaks_off_ends_with_an_error_event_and_stores_nothing() {
+    let (base, _seen) = mock("/v1/messages", |_, _: &Value| {
+        sse(
+            &[
+                (Some("message_start"), json!({"type": "message_start", "message": {"id": "m", "type": "message",
+                    "role": "assistant", "content": [], "model": "claude-test", "usage": {"input_tokens": 5, "output_tokens": 1}}})),
+                (Some("content_block_delta"), json!({"type": "content_block_delta", "index": 0,
+                    "delta": {"type": "text_delta", "text": "Half a sent"}})),
+                (Some("error"), json!({"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}})),
+            ],
+            "",
+        )
+    })
+    .await;
+    let t = TestApp::spawn_with(&[("ANTHROPIC_API_KEY", "k"), ("ANTHROPIC_BASE_URL", &base)]).await;
+    let (member, email) = library(&t).await;
+    let mut body = generate_body(&email);
+    body["stream"] = json!(true);
+    let res = send(&t, "POST", "/api/generate", &member, Some(body)).await;
+    let ev = events(&res);
+    let names: Vec<&str> = ev.iter().map(|e| e.0.as_str()).collect();
+    assert_eq!(names, ["sources", "delta", "error"]);
+    assert_eq!(ev[2].1["code"], "provider_unavailable");
+    assert!(ev[2].1["detail"].as_str().unwrap().contains("Overloaded"));
+    assert_eq!(t.count_all("generations").await, 0);
+    assert_eq!(usage(&t, &member, "generations").await, 0);
+}
+
+#[tokio::test]
+async fn the_offline_composer_streams_too() {
+    let t = TestApp::spawn().await;
+    let (member, email) = library(&t).await;
+    let request = Request::post("/api/generate")
+        .header("authorization", format!("Bearer {member}"))
+        .header("content-type", "application/json")
+        .header("accept", "text/event-stream")
+        .body(Body::from(generate_body(&email).to_string()))
+        .unwrap();
+    let ev = events(&t.request(request).await);
+    assert_eq!(ev.first().map(|e| e.0.as_str()), Some("sources"));
+    let done = &ev.last().unwrap().1;
+    assert_eq!(done["model"], "voiceforge-extractive");
+    let deltas: String = ev.iter().filter(|e| e.0 == "delta").map(|e| e.1["text"].as_str().unwrap()).collect();
+    assert_eq!(deltas, done["output"].as_str().unwrap());
+    assert_citations_are_the_orgs_own(done);
+}
