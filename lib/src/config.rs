@@ -75,6 +75,8 @@ pub struct Settings {
     pub rate_limits: crate::ratelimit::RateLimits,
     /// The website crawler (`CRAWL_*`).
     pub crawl: CrawlSettings,
+    /// The LLM provider for generation; `None` uses the offline extractive composer.
+    pub llm: Option<LlmSettings>,
 }
 
 /// How the website crawler fetches and how long its invocations run.
@@ -101,6 +103,39 @@ pub struct CrawlSettings {
     pub user_agent: String,
     /// Run the advancing loop inside `voiceforge serve` (`CRAWL_WORKER`, default on).
     pub local_worker: bool,
+}
+
+/// Which hosted LLM API generation calls.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LlmKind {
+    /// OpenAI-compatible chat completions (`OPENAI_*`).
+    OpenAi,
+    /// Anthropic Messages (`ANTHROPIC_*`).
+    Anthropic,
+}
+
+/// A hosted LLM provider and how to call it.
+#[derive(Clone, Debug)]
+pub struct LlmSettings {
+    /// Which API.
+    pub kind: LlmKind,
+    /// Base URL (`OPENAI_BASE_URL`, default `https://api.openai.com/v1`; `ANTHROPIC_BASE_URL`,
+    /// default `https://api.anthropic.com`).
+    pub base_url: String,
+    /// API key.
+    pub api_key: Secret,
+    /// Model name (`OPENAI_MODEL` / `ANTHROPIC_MODEL`).
+    pub model: String,
+    /// Whole-request timeout of a non-streaming call (`LLM_TIMEOUT_MS`, default 60 s).
+    pub timeout: Duration,
+    /// Whole-request timeout of a streaming call (`LLM_STREAM_TIMEOUT_MS`, default 300 s).
+    pub stream_timeout: Duration,
+    /// Retries after a 429, 5xx or connection failure (`LLM_MAX_RETRIES`, default 2).
+    pub max_retries: u32,
+    /// First backoff, doubled per retry (`LLM_RETRY_BASE_MS`, default 500).
+    pub retry_base: Duration,
+    /// Output tokens asked for at most (`LLM_MAX_OUTPUT_TOKENS`, default 2048).
+    pub max_output_tokens: u32,
 }
 
 impl Settings {
@@ -181,8 +216,45 @@ impl Settings {
                 }),
                 local_worker: parse_bool(get("CRAWL_WORKER"), "CRAWL_WORKER", true)?,
             },
+            llm: llm_from(&get, &parse_num)?,
         })
     }
+}
+
+/// Picks the LLM provider: `LLM_PROVIDER` (`openai`, `anthropic`, `extractive`) or, when
+/// unset, the first of OpenAI and Anthropic whose key is set; none means extractive.
+fn llm_from(
+    get: &dyn Fn(&str) -> Option<String>,
+    parse_num: &dyn Fn(&str, u64) -> anyhow::Result<u64>,
+) -> anyhow::Result<Option<LlmSettings>> {
+    let kind = match get("LLM_PROVIDER").map(|v| v.to_ascii_lowercase()).as_deref() {
+        Some("extractive") => return Ok(None),
+        Some("openai") => LlmKind::OpenAi,
+        Some("anthropic") => LlmKind::Anthropic,
+        Some(other) => bail!("LLM_PROVIDER must be openai, anthropic or extractive, got {other:?}"),
+        None if get("OPENAI_API_KEY").is_some() => LlmKind::OpenAi,
+        None if get("ANTHROPIC_API_KEY").is_some() => LlmKind::Anthropic,
+        None => return Ok(None),
+    };
+    let (prefix, base, model) = match kind {
+        LlmKind::OpenAi => ("OPENAI", "https://api.openai.com/v1", "gpt-4o-mini"),
+        LlmKind::Anthropic => ("ANTHROPIC", "https://api.anthropic.com", "claude-sonnet-4-5"),
+    };
+    let api_key = get(&format!("{prefix}_API_KEY")).with_context(|| format!("{prefix}_API_KEY is not set"))?;
+    let base_url =
+        get(&format!("{prefix}_BASE_URL")).unwrap_or_else(|| base.to_owned()).trim_end_matches('/').to_owned();
+    url::Url::parse(&base_url).with_context(|| format!("{prefix}_BASE_URL is not a URL: {base_url:?}"))?;
+    Ok(Some(LlmSettings {
+        kind,
+        base_url,
+        api_key: Secret::new(api_key),
+        model: get(&format!("{prefix}_MODEL")).unwrap_or_else(|| model.to_owned()),
+        timeout: Duration::from_millis(parse_num("LLM_TIMEOUT_MS", 60_000)?),
+        stream_timeout: Duration::from_millis(parse_num("LLM_STREAM_TIMEOUT_MS", 300_000)?),
+        max_retries: parse_num("LLM_MAX_RETRIES", 2)?.min(10) as u32,
+        retry_base: Duration::from_millis(parse_num("LLM_RETRY_BASE_MS", 500)?),
+        max_output_tokens: parse_num("LLM_MAX_OUTPUT_TOKENS", 2048)?.clamp(16, 64_000) as u32,
+    }))
 }
 
 /// The data folder (`VOICEFORGE_DATA_DIR`, default `.voiceforge`), for commands that need
@@ -292,6 +364,32 @@ mod tests {
         let on = settings(&[("DATABASE_URL", "postgres://x"), ("CRAWL_ALLOW_PRIVATE_NETWORKS", "true")]).unwrap();
         assert!(on.crawl.allow_private_networks);
         assert!(settings(&[("DATABASE_URL", "postgres://x"), ("CRAWL_ALLOW_PRIVATE_NETWORKS", "maybe")]).is_err());
+    }
+
+    #[test]
+    fn the_llm_provider_follows_the_keys_and_defaults_to_extractive() {
+        let base = [("DATABASE_URL", "postgres://x")];
+        assert!(settings(&base).unwrap().llm.is_none());
+        let s = settings(&[base[0], ("ANTHROPIC_API_KEY", "sk-ant")]).unwrap().llm.unwrap();
+        assert_eq!(
+            (s.kind, s.base_url.as_str(), s.model.as_str()),
+            (LlmKind::Anthropic, "https://api.anthropic.com", "claude-sonnet-4-5")
+        );
+        let s = settings(&[
+            base[0],
+            ("ANTHROPIC_API_KEY", "a"),
+            ("OPENAI_API_KEY", "o"),
+            ("OPENAI_BASE_URL", "http://127.0.0.1:9/v1/"),
+        ])
+        .unwrap()
+        .llm
+        .unwrap();
+        assert_eq!((s.kind, s.base_url.as_str()), (LlmKind::OpenAi, "http://127.0.0.1:9/v1"));
+        assert!(settings(&[base[0], ("OPENAI_API_KEY", "o"), ("LLM_PROVIDER", "extractive")]).unwrap().llm.is_none());
+        assert!(
+            settings(&[base[0], ("LLM_PROVIDER", "anthropic")]).unwrap_err().to_string().contains("ANTHROPIC_API_KEY")
+        );
+        assert!(!format!("{s:?}").contains("\"o\""));
     }
 
     #[test]

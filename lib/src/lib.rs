@@ -12,6 +12,7 @@ pub mod content;
 pub mod crawl;
 pub mod db;
 pub mod error;
+pub mod generate;
 pub mod handlers;
 pub mod http;
 pub mod legacy;

@@ -40,6 +40,22 @@ pub enum Endpoint {
     CrawlCancel,
     /// `GET /api/cron/crawl` (Vercel cron)
     CronCrawl,
+    /// `GET, POST /api/templates`
+    Templates,
+    /// `GET, PATCH, DELETE /api/templates/{id}`
+    Template,
+    /// `GET /api/voice`
+    Voice,
+    /// `GET, PUT /api/voice/guide`
+    VoiceGuide,
+    /// `POST /api/voice/check`
+    VoiceCheck,
+    /// `POST /api/generate`
+    Generate,
+    /// `GET /api/generations`
+    Generations,
+    /// `GET /api/generations/{id}`
+    Generation,
 }
 
 impl Endpoint {
@@ -59,6 +75,14 @@ impl Endpoint {
         Endpoint::CrawlPages,
         Endpoint::CrawlCancel,
         Endpoint::CronCrawl,
+        Endpoint::Templates,
+        Endpoint::Template,
+        Endpoint::Voice,
+        Endpoint::VoiceGuide,
+        Endpoint::VoiceCheck,
+        Endpoint::Generate,
+        Endpoint::Generations,
+        Endpoint::Generation,
     ];
 
     /// The URL path, in axum's syntax (`{id}` for a segment).
@@ -78,6 +102,14 @@ impl Endpoint {
             Endpoint::CrawlPages => "/api/crawls/{id}/pages",
             Endpoint::CrawlCancel => "/api/crawls/{id}/cancel",
             Endpoint::CronCrawl => "/api/cron/crawl",
+            Endpoint::Templates => "/api/templates",
+            Endpoint::Template => "/api/templates/{id}",
+            Endpoint::Voice => "/api/voice",
+            Endpoint::VoiceGuide => "/api/voice/guide",
+            Endpoint::VoiceCheck => "/api/voice/check",
+            Endpoint::Generate => "/api/generate",
+            Endpoint::Generations => "/api/generations",
+            Endpoint::Generation => "/api/generations/{id}",
         }
     }
 
@@ -98,6 +130,14 @@ impl Endpoint {
             Endpoint::CrawlPages => "api/crawls/[id]/pages.rs",
             Endpoint::CrawlCancel => "api/crawls/[id]/cancel.rs",
             Endpoint::CronCrawl => "api/cron/crawl.rs",
+            Endpoint::Templates => "api/templates.rs",
+            Endpoint::Template => "api/templates/[id].rs",
+            Endpoint::Voice => "api/voice.rs",
+            Endpoint::VoiceGuide => "api/voice/guide.rs",
+            Endpoint::VoiceCheck => "api/voice/check.rs",
+            Endpoint::Generate => "api/generate.rs",
+            Endpoint::Generations => "api/generations.rs",
+            Endpoint::Generation => "api/generations/[id].rs",
         }
     }
 
@@ -109,6 +149,16 @@ impl Endpoint {
             Endpoint::OrganizationsUsers => get(handlers::organizations::list_users),
             Endpoint::OrganizationsUsage => get(handlers::organizations::get_usage),
             Endpoint::OrganizationsUser => get(handlers::organizations::get_user),
+            Endpoint::Templates => get(handlers::templates::list_templates).post(handlers::templates::create_template),
+            Endpoint::Template => get(handlers::templates::get_template)
+                .patch(handlers::templates::patch_template)
+                .delete(handlers::templates::delete_template),
+            Endpoint::Voice => get(handlers::voice::get_voice),
+            Endpoint::VoiceGuide => get(handlers::voice::get_guide).put(handlers::voice::put_guide),
+            Endpoint::VoiceCheck => post(handlers::voice::check_voice),
+            Endpoint::Generate => post(handlers::generations::post_generate),
+            Endpoint::Generations => get(handlers::generations::list_generations),
+            Endpoint::Generation => get(handlers::generations::get_generation),
             Endpoint::Crawls => get(handlers::crawls::list_crawls).post(handlers::crawls::post_crawl),
             Endpoint::CrawlsSchedule => get(handlers::crawls::get_schedule).put(handlers::crawls::put_schedule),
             Endpoint::Crawl => get(handlers::crawls::get_crawl),
@@ -127,6 +177,7 @@ impl Endpoint {
         match self {
             Endpoint::WebhooksClerk | Endpoint::OrganizationsLimits => RouteClass::Writes,
             Endpoint::Crawls if method == Method::POST => RouteClass::CrawlStarts,
+            Endpoint::Generate => RouteClass::Generation,
             _ => RouteClass::for_method(method),
         }
     }

@@ -4,9 +4,12 @@
 pub mod audit;
 pub mod crawls;
 pub mod cron;
+pub mod generations;
 pub mod health;
 pub mod limits;
 pub mod organizations;
+pub mod templates;
+pub mod voice;
 pub mod webhooks;
 
 #[cfg(feature = "cli")]

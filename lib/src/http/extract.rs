@@ -85,7 +85,7 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
 
 /// The client's address: the socket peer under the local server, else the first
 /// `X-Forwarded-For` entry (Vercel's edge sets it).
-fn client_ip(parts: &Parts) -> Option<std::net::IpAddr> {
+pub fn client_ip(parts: &Parts) -> Option<std::net::IpAddr> {
     if let Some(axum::extract::ConnectInfo(addr)) =
         parts.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
     {

@@ -90,8 +90,9 @@ pub fn settings(db_url: &str, extra: &[(&str, &str)]) -> Settings {
     vars.insert("DATABASE_URL".into(), db_url.into());
     vars.insert("VOICEFORGE_DATA_DIR".into(), DATA_DIR.display().to_string());
     vars.insert("DATABASE_MAX_CONNECTIONS".into(), "20".into());
-    // Tests start many crawls quickly; the rate-limit tests set their own budgets.
+    // Tests start many crawls and generations quickly; the rate-limit tests set their own budgets.
     vars.insert("RATE_LIMIT_CRAWL_STARTS".into(), "1000,1000".into());
+    vars.insert("RATE_LIMIT_GENERATION".into(), "1000,1000".into());
     for (k, v) in extra {
         vars.insert((*k).into(), (*v).into());
     }

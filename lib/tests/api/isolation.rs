@@ -54,6 +54,27 @@ async fn seed_victim(t: &TestApp) {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     assert!(t.count_all("contents").await > 0, "the victim's crawl stored its pages");
+
+    let post = |path: &str, body: Value| {
+        Request::post(path)
+            .header("authorization", format!("Bearer {token}"))
+            .header("content-type", "application/json")
+            .body(Body::from(body.to_string()))
+            .unwrap()
+    };
+    let template = t
+        .request(post(
+            "/api/templates",
+            json!({"name": "Victim plan", "kind": "custom", "instructions": "Write about {{topic}} for the victim",
+                   "fields": [{"name": "topic", "required": true}]}),
+        ))
+        .await;
+    assert_eq!(template.status, 201, "{}", String::from_utf8_lossy(&template.body));
+    let template_id = template.json()["id"].as_str().unwrap().to_owned();
+    let generation = t
+        .request(post("/api/generate", json!({"template_id": template_id, "inputs": {"topic": "victim launch"}})))
+        .await;
+    assert_eq!(generation.status, 201, "{}", String::from_utf8_lossy(&generation.body));
 }
 
 /// An id of org B's object for a route's `{id}`, by the table behind the route.
@@ -65,6 +86,13 @@ async fn victim_id(t: &TestApp, path: &str) -> String {
         }
         p if p.starts_with("/api/crawls/") => {
             "SELECT c.id::text FROM crawls c JOIN organizations o ON o.id = c.org_id WHERE o.clerk_org_id = 'org_victim' LIMIT 1"
+        }
+        p if p.starts_with("/api/templates/") => {
+            "SELECT t.id::text FROM marketing_templates t JOIN organizations o ON o.id = t.org_id
+              WHERE o.clerk_org_id = 'org_victim' AND t.name = 'Victim plan'"
+        }
+        p if p.starts_with("/api/generations/") => {
+            "SELECT g.id::text FROM generations g JOIN organizations o ON o.id = g.org_id WHERE o.clerk_org_id = 'org_victim' LIMIT 1"
         }
         other => panic!("the isolation matrix needs a victim id for {other}: add its table here"),
     };
@@ -109,30 +137,38 @@ async fn no_route_gives_org_a_anything_of_org_b() {
     .unwrap();
     let mut probes = 0;
     for (path, item) in spec["paths"].as_object().unwrap() {
-        let path_with_id =
-            if path.contains("{id}") { path.replace("{id}", &victim_id(&t, path).await) } else { path.clone() };
+        let victim = if path.contains("{id}") { Some(victim_id(&t, path).await) } else { None };
         for method in ["get", "post", "put", "patch", "delete"] {
             if item.get(method).is_none() {
                 continue;
             }
-            let uri = format!("{path_with_id}?org_id={VICTIM_ORG}&org={VICTIM_ORG}&organization_id={VICTIM_ORG}");
-            let body =
-                json!({"org_id": VICTIM_ORG, "org": VICTIM_ORG, "organization_id": VICTIM_ORG, "user_id": VICTIM_USER});
-            let mut req = Request::builder()
-                .method(method.to_uppercase().as_str())
-                .uri(&uri)
-                .header("authorization", format!("Bearer {attacker}"));
-            let req = if method == "get" || method == "delete" {
-                req.body(Body::empty()).unwrap()
-            } else {
-                req = req.header("content-type", "application/json");
-                req.body(Body::from(body.to_string())).unwrap()
+            let send = |id: Option<&str>| {
+                let target = id.map_or_else(|| path.clone(), |id| path.replace("{id}", id));
+                let uri = format!("{target}?org_id={VICTIM_ORG}&org={VICTIM_ORG}&organization_id={VICTIM_ORG}");
+                let body = json!({"org_id": VICTIM_ORG, "org": VICTIM_ORG, "organization_id": VICTIM_ORG,
+                                  "user_id": VICTIM_USER});
+                let req = Request::builder()
+                    .method(method.to_uppercase().as_str())
+                    .uri(&uri)
+                    .header("authorization", format!("Bearer {attacker}"));
+                let req = if method == "get" || method == "delete" {
+                    req.body(Body::empty()).unwrap()
+                } else {
+                    req.header("content-type", "application/json").body(Body::from(body.to_string())).unwrap()
+                };
+                (uri, t.request(req))
             };
-            let res = t.request(req).await;
+            let (uri, res) = send(victim.as_deref());
+            let res = res.await;
             let text = String::from_utf8_lossy(&res.body).to_lowercase();
             assert!(!text.contains("victim"), "{method} {uri} leaked org B's data ({}): {text}", res.status);
-            if path.contains("{id}") {
-                assert_eq!(res.status, 404, "{method} {uri} must answer 404 for org B's object");
+            if victim.is_some() {
+                // B's id answers exactly as an id that exists nowhere: no existence oracle.
+                let missing = send(Some(&uuid::Uuid::new_v4().to_string())).1.await;
+                assert_eq!(res.status, missing.status, "{method} {uri}: B's object and a missing one answer alike");
+                if method == "get" || method == "delete" {
+                    assert_eq!(res.status, 404, "{method} {uri} must answer 404 for org B's object");
+                }
             }
             probes += 1;
         }

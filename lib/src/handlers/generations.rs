@@ -1,0 +1,216 @@
+//! Generation: `POST /api/generate` (JSON, or server-sent events when asked), `GET
+//! /api/generations`, `GET /api/generations/{id}`.
+//!
+//! A generation runs in three steps so no database connection is held while the model
+//! writes: prepare in one tenant transaction, call the provider, store in a second one.
+
+use std::{convert::Infallible, net::IpAddr};
+
+use axum::{
+    extract::{FromRequestParts, Query, State},
+    http::{HeaderMap, StatusCode, header, request::Parts},
+    response::{
+        IntoResponse, Response,
+        sse::{Event, KeepAlive, Sse},
+    },
+};
+use tokio::sync::mpsc;
+use tokio_stream::{StreamExt, wrappers::ReceiverStream};
+use uuid::Uuid;
+
+use crate::{
+    auth::Identity,
+    error::ApiError,
+    generate::{
+        FullTextRetriever,
+        generation::{self, GenerateError, GenerateRequest, Generation, Prepared},
+        providers::{Completion, Provider, ProviderError},
+    },
+    http::{
+        App,
+        extract::{Caller, InTenant, ResourceId, client_ip, unsafe_role},
+        json::ApiJson,
+    },
+    pagination::{self, Page, PageQuery},
+    tenancy::Tenant,
+};
+
+impl From<ProviderError> for ApiError {
+    fn from(err: ProviderError) -> Self {
+        match err {
+            ProviderError::Unavailable(detail) => ApiError::unavailable(
+                "provider_unavailable",
+                format!("the writing model is unavailable; try again shortly ({detail})"),
+                anyhow::anyhow!("provider unavailable"),
+            ),
+            ProviderError::Rejected(detail) => ApiError::new(
+                StatusCode::BAD_GATEWAY,
+                "provider_rejected",
+                format!("the writing model refused the request: {detail}"),
+            ),
+        }
+    }
+}
+
+impl From<GenerateError> for ApiError {
+    fn from(err: GenerateError) -> Self {
+        match err {
+            GenerateError::TemplateNotFound => ApiError::not_found("template"),
+            GenerateError::Inputs(e) => e.into(),
+            GenerateError::LibraryEmpty => ApiError::conflict("library_empty", err.to_string()),
+            GenerateError::Invalid(detail) => ApiError::bad_request("invalid_generation", detail),
+            GenerateError::Provider(e) => e.into(),
+            GenerateError::Internal(e) => e.into(),
+        }
+    }
+}
+
+/// A verified member whose tenant transactions this handler opens itself (twice).
+pub struct Member {
+    identity: Identity,
+    ip: Option<IpAddr>,
+}
+
+impl FromRequestParts<App> for Member {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, app: &App) -> Result<Self, ApiError> {
+        let Caller(identity) = Caller::from_request_parts(parts, app).await?;
+        app.db.ensure_safe_role().await.map_err(unsafe_role)?;
+        Ok(Member { identity, ip: client_ip(parts) })
+    }
+}
+
+impl Member {
+    async fn tenant(&self, app: &App) -> Result<Tenant, ApiError> {
+        let mut tenant = Tenant::begin(&app.db, &self.identity).await?;
+        tenant.set_client_ip(self.ip);
+        Ok(tenant)
+    }
+}
+
+/// Drafts from a template, grounded in the org's library, with citations. Streams
+/// server-sent events when the client sends `Accept: text/event-stream` or `"stream": true`.
+pub async fn post_generate(
+    State(app): State<App>,
+    member: Member,
+    headers: HeaderMap,
+    ApiJson(req): ApiJson<GenerateRequest>,
+) -> Result<Response, ApiError> {
+    let wants_stream = req.stream
+        || headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|v| v.contains("text/event-stream"));
+
+    let mut tenant = member.tenant(&app).await?;
+    let prepared = generation::prepare(&mut tenant, &FullTextRetriever, &req).await?;
+    tenant.commit().await?;
+
+    if wants_stream {
+        return Ok(stream(app, member, prepared).into_response());
+    }
+    let (completion, provider) = draft(&app, &prepared, None).await?;
+    let mut tenant = member.tenant(&app).await?;
+    let stored = generation::store(&mut tenant, &prepared, completion, provider).await?;
+    tenant.commit().await?;
+    Ok((StatusCode::CREATED, ApiJson(stored)).into_response())
+}
+
+/// Calls the configured provider, or composes offline; pieces go to `deltas` when streaming.
+async fn draft(
+    app: &App,
+    prepared: &Prepared,
+    deltas: Option<&mpsc::Sender<String>>,
+) -> Result<(Completion, &'static str), ProviderError> {
+    match &app.settings.llm {
+        Some(settings) => {
+            let provider = Provider::new(settings.clone());
+            let completion = match deltas {
+                Some(tx) => provider.stream(&app.http, &prepared.prompt, tx).await?,
+                None => provider.complete(&app.http, &prepared.prompt).await?,
+            };
+            Ok((completion, provider.name()))
+        }
+        None => {
+            let completion = generation::extractive(prepared);
+            if let Some(tx) = deltas {
+                for piece in completion.text.split_inclusive("\n\n") {
+                    let _ = tx.send(piece.to_owned()).await;
+                }
+            }
+            Ok((completion, "extractive"))
+        }
+    }
+}
+
+fn event(name: &str, data: &impl serde::Serialize) -> Event {
+    Event::default().event(name).data(serde_json::to_string(data).unwrap_or_else(|_| "{}".into()))
+}
+
+/// The event stream: `sources` first, `delta` per piece of text, then `done` with the
+/// stored generation, or `error` with a problem document.
+fn stream(app: App, member: Member, prepared: Prepared) -> impl IntoResponse {
+    let (tx, rx) = mpsc::channel::<Event>(64);
+    tokio::spawn(async move {
+        let sources: Vec<_> = prepared
+            .sources
+            .iter()
+            .enumerate()
+            .map(|(i, s)| serde_json::json!({"n": i + 1, "content_id": s.content_id, "title": s.title, "url": s.url}))
+            .collect();
+        let _ = tx.send(event("sources", &sources)).await;
+        let (dtx, mut drx) = mpsc::channel::<String>(64);
+        let producer = {
+            let (app, prepared) = (&app, &prepared);
+            async move {
+                let result = draft(app, prepared, Some(&dtx)).await;
+                drop(dtx);
+                result
+            }
+        };
+        let forward = async {
+            while let Some(text) = drx.recv().await {
+                let _ = tx.send(event("delta", &serde_json::json!({"text": text}))).await;
+            }
+        };
+        let (result, ()) = tokio::join!(producer, forward);
+        let outcome: Result<Generation, ApiError> = async {
+            let (completion, provider) = result?;
+            let mut tenant = member.tenant(&app).await?;
+            let stored = generation::store(&mut tenant, &prepared, completion, provider).await?;
+            tenant.commit().await?;
+            Ok(stored)
+        }
+        .await;
+        let _ = match outcome {
+            Ok(stored) => tx.send(event("done", &stored)).await,
+            Err(err) => {
+                let problem = err.problem();
+                // Logs a 5xx cause like any other error response would.
+                drop(err.into_response());
+                tx.send(event("error", &problem)).await
+            }
+        };
+    });
+    Sse::new(ReceiverStream::new(rx).map(Ok::<_, Infallible>)).keep_alive(KeepAlive::default())
+}
+
+/// The org's generations, newest first, paginated.
+pub async fn list_generations(
+    InTenant(mut tenant): InTenant,
+    Query(q): Query<PageQuery>,
+) -> Result<ApiJson<Page<Generation>>, ApiError> {
+    let (limit, after) = (q.limit()?, q.after()?);
+    let rows = generation::list(&mut tenant, after, limit + 1).await?;
+    tenant.commit().await?;
+    Ok(ApiJson(pagination::page(rows, limit, |g| (g.created_at, g.id), |g| g)))
+}
+
+/// One generation of the org.
+pub async fn get_generation(
+    InTenant(mut tenant): InTenant,
+    ResourceId(id): ResourceId,
+) -> Result<ApiJson<Generation>, ApiError> {
+    let id = Uuid::parse_str(&id).map_err(|_| ApiError::not_found("generation"))?;
+    let found = generation::get(&mut tenant, id).await?.ok_or_else(|| ApiError::not_found("generation"))?;
+    tenant.commit().await?;
+    Ok(ApiJson(found))
+}
