@@ -74,7 +74,17 @@ export interface OrganizationMembersPage extends Page<OrganizationMember> {
 }
 
 // GET /api/organizations/usage[?period=YYYY-MM]
-export type UsageMetricName = "users" | "content_items" | "crawls" | "generations" | "tokens";
+export type UsageMetricName =
+  | "users"
+  | "content_items"
+  | "crawls"
+  | "generations"
+  | "tokens"
+  | "input_tokens"
+  | "output_tokens"
+  | "embedding_tokens"
+  | "pages_crawled"
+  | "api_calls";
 
 export interface UsageMetric {
   metric: UsageMetricName;
