@@ -148,6 +148,18 @@ describe("Authorization", () => {
     expect(calls[0]?.url).toBe("/api/organizations/users?limit=50");
     expect(calls[1]?.url).toBe("/api/organizations/users?limit=50&cursor=abc%2F%2B%3D");
   });
+
+  it("sends the audit log's action and actor filters with the page, omitting empty ones", async () => {
+    const page = { items: [], next_cursor: null };
+    const { fetch, calls } = scriptedFetch(jsonResponse(page), jsonResponse(page));
+    const api = createApiClient({ getToken: async () => "t", fetch });
+
+    await api.listAuditEvents({ action: "membership.*", actor: "" }, { limit: 50 });
+    await api.listAuditEvents({ actor: "system" }, { limit: 20, cursor: "c1" });
+
+    expect(calls[0]?.url).toBe("/api/audit?action=membership.*&limit=50");
+    expect(calls[1]?.url).toBe("/api/audit?actor=system&limit=20&cursor=c1");
+  });
 });
 
 describe("401 handling", () => {

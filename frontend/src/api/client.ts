@@ -2,6 +2,8 @@
 // this module (usually via the query hooks in ./queries.ts).
 
 import type {
+  AuditEventsPage,
+  AuditFilter,
   CurrentOrganization,
   DevToken,
   DevTokenRequest,
@@ -74,6 +76,8 @@ export interface VoiceForgeApi {
   listOrganizationMembers(page?: PageParams, options?: RequestOptions): Promise<OrganizationMembersPage>;
   /** `period` is `YYYY-MM`; omitted means the current month. */
   getUsage(period?: string, options?: RequestOptions): Promise<UsageReport>;
+  /** Admins only (members get 403 `admin_required`); newest first. */
+  listAuditEvents(filter?: AuditFilter, page?: PageParams, options?: RequestOptions): Promise<AuditEventsPage>;
 }
 
 type Query = Record<string, string | number | null | undefined>;
@@ -134,6 +138,11 @@ export function createApiClient(options: ApiClientOptions): VoiceForgeApi {
         query: { limit: page.limit, cursor: page.cursor },
       }),
     getUsage: (period, o) => call<UsageReport>("/organizations/usage", { ...o, query: { period } }),
+    listAuditEvents: (filter = {}, page = {}, o) =>
+      call<AuditEventsPage>("/audit", {
+        ...o,
+        query: { action: filter.action, actor: filter.actor, limit: page.limit, cursor: page.cursor },
+      }),
   };
 }
 

@@ -3,12 +3,15 @@
 import { keepPreviousData, QueryClient, useInfiniteQuery, useQuery } from "@tanstack/react-query";
 import { useApi } from "./ApiContext";
 import { isApiError } from "./client";
+import type { AuditFilter } from "./types";
 
 export const queryKeys = {
   currentOrganization: ["organizations", "current"] as const,
   members: (pageSize: number) => ["organizations", "users", pageSize] as const,
   /** `undefined` period = the current month, shared by the dashboard and the usage banner. */
   usage: (period?: string) => ["organizations", "usage", period ?? "current"] as const,
+  audit: (filter: AuditFilter, pageSize: number) =>
+    ["audit", filter.action ?? "", filter.actor ?? "", pageSize] as const,
 };
 
 export function createQueryClient(): QueryClient {
@@ -51,5 +54,20 @@ export function useOrganizationMembers(pageSize = MEMBERS_PAGE_SIZE) {
     queryFn: ({ pageParam, signal }) =>
       api.listOrganizationMembers({ limit: pageSize, cursor: pageParam }, { signal }),
     getNextPageParam: (lastPage) => lastPage.next_cursor,
+  });
+}
+
+export const AUDIT_PAGE_SIZE = 50;
+
+/** The audit log, newest first; `enabled: false` for members, who would get 403. */
+export function useAuditEvents(filter: AuditFilter, { enabled = true, pageSize = AUDIT_PAGE_SIZE } = {}) {
+  const api = useApi();
+  return useInfiniteQuery({
+    queryKey: queryKeys.audit(filter, pageSize),
+    initialPageParam: null as string | null,
+    queryFn: ({ pageParam, signal }) =>
+      api.listAuditEvents(filter, { limit: pageSize, cursor: pageParam }, { signal }),
+    getNextPageParam: (lastPage) => lastPage.next_cursor,
+    enabled,
   });
 }

@@ -118,6 +118,32 @@ export interface UsageReport {
   daily: UsageDailyValue[];
 }
 
+// GET /api/audit (organization admins)
+export interface AuditEvent {
+  id: string;
+  /** RFC 3339 */
+  occurred_at: string;
+  /** The Clerk user id, or a `system: …` label for webhooks, cron and operators. */
+  actor: string;
+  system: boolean;
+  /** e.g. `membership.created`, `limits.updated`, `crawl.started` */
+  action: string;
+  target_type: string | null;
+  target_id: string | null;
+  request_id: string | null;
+  ip: string | null;
+  details: Record<string, unknown>;
+}
+
+export type AuditEventsPage = Page<AuditEvent>;
+
+export interface AuditFilter {
+  /** Exact (`crawl.started`) or a prefix (`membership.*`). */
+  action?: string;
+  /** A Clerk user id, or `system`. */
+  actor?: string;
+}
+
 // POST /api/dev/token (local server only)
 export interface DevTokenRequest {
   org: string;

@@ -2,6 +2,7 @@
 
 import type { ReactNode } from "react";
 import type { RouteObject } from "react-router";
+import { AuditPage } from "../pages/Audit/AuditPage";
 import { DashboardPage } from "../pages/Dashboard/DashboardPage";
 import { NotFoundPage } from "../pages/NotFound/NotFoundPage";
 import { TeamPage } from "../pages/Team/TeamPage";
@@ -11,11 +12,14 @@ export interface AppPage {
   element: ReactNode;
   /** Label in the main navigation; pages without one are reachable only by link. */
   nav?: string;
+  /** Listed in the navigation for organization admins only (the page itself says why to others). */
+  adminOnly?: boolean;
 }
 
 export const pages: AppPage[] = [
   { path: "/", element: <DashboardPage />, nav: "Dashboard" },
   { path: "/team", element: <TeamPage />, nav: "Team" },
+  { path: "/audit", element: <AuditPage />, nav: "Audit", adminOnly: true },
 ];
 
 export const pageRoutes: RouteObject[] = [

@@ -2,6 +2,7 @@
 
 import type { VoiceForgeApi } from "../api/client";
 import type {
+  AuditEvent,
   CurrentOrganization,
   OrganizationMember,
   OrganizationMembersPage,
@@ -92,6 +93,22 @@ export function fakeApi(overrides: Partial<VoiceForgeApi> = {}): VoiceForgeApi {
     getCurrentOrganization: unexpected("getCurrentOrganization"),
     listOrganizationMembers: unexpected("listOrganizationMembers"),
     getUsage: unexpected("getUsage"),
+    listAuditEvents: unexpected("listAuditEvents"),
+    ...overrides,
+  };
+}
+
+export function auditEvent(overrides: Partial<AuditEvent> & Pick<AuditEvent, "id">): AuditEvent {
+  return {
+    occurred_at: "2026-11-29T07:00:00Z",
+    actor: "system: clerk webhook organizationMembership.created",
+    system: true,
+    action: "membership.created",
+    target_type: "membership",
+    target_id: "user_bob",
+    request_id: "req_1",
+    ip: null,
+    details: { role: "member", over_limit: false },
     ...overrides,
   };
 }
