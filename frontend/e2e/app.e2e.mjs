@@ -19,6 +19,10 @@ test("an admin signs in and sees the organization, usage and team", async () => 
   await page.getByText("Users").first().waitFor();
   const meters = await page.locator("text=of 5").count();
   assert.ok(meters >= 1, "the users meter shows the seat limit");
+  // The usage requests themselves are API calls, so today's bar exists.
+  const chart = page.getByRole("img", { name: /API calls/ });
+  await chart.waitFor();
+  assert.ok((await chart.locator("rect.activity-bar").count()) >= 1, "the activity chart has today's bar");
   await screenshot(page, "dashboard");
 
   await page.getByRole("link", { name: "Team" }).click();

@@ -221,7 +221,13 @@ function AuditTable({ events }: { events: AuditEvent[] }) {
                 <time dateTime={event.occurred_at}>{formatDateTime(event.occurred_at)}</time>
               </td>
               <td>
-                {event.system ? <span className="badge">System</span> : null} <code>{event.actor}</code>
+                {event.system ? (
+                  <>
+                    <span className="badge">System</span> {event.actor.replace(/^system:\s*/, "")}
+                  </>
+                ) : (
+                  <code>{event.actor}</code>
+                )}
               </td>
               <th scope="row">
                 <code>{event.action}</code>

@@ -22,7 +22,8 @@ export function ActivityChart({ report, today }: { report: UsageReport; today?: 
   const [chosen, setChosen] = useState<string | undefined>(undefined);
   const metric = chosen && metrics.includes(chosen) ? chosen : metrics[0];
   const labels = new Map<string, string>(report.metrics.map((m) => [m.metric, m.label]));
-  const labelOf = (m: string) => labels.get(m) ?? m.replace(/_/g, " ");
+  // "API calls this month" reads wrong over a 30-day window that can span two months.
+  const labelOf = (m: string) => (labels.get(m) ?? m.replace(/_/g, " ")).replace(/ this month$/i, "");
   const selectId = useId();
   const titleId = useId();
   const descId = useId();
@@ -133,7 +134,7 @@ function Chart({
         })}
       </svg>
       <figcaption className="muted">
-        {formatNumber(series.total)} {label.toLowerCase()} in the last {ACTIVITY_DAYS} days
+        {label}: {formatNumber(series.total)} in the last {ACTIVITY_DAYS} days
         {series.total === 0 ? " (nothing recorded yet)" : null}.
       </figcaption>
       <table className="sr-only">

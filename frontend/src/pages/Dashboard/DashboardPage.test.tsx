@@ -141,7 +141,7 @@ describe("DashboardPage", () => {
     expect(within(table).getAllByRole("row")).toHaveLength(31);
 
     fireEvent.change(screen.getByLabelText("Metric"), { target: { value: "crawls" } });
-    const crawls = await screen.findByRole("img", { name: /Crawls this month/ });
+    const crawls = await screen.findByRole("img", { name: /^Crawls, daily/ });
     expect(crawls.textContent).toContain("4 in total");
     expect(crawls.querySelectorAll("rect.activity-bar")).toHaveLength(2);
   });
