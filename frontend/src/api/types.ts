@@ -144,6 +144,140 @@ export interface AuditFilter {
   actor?: string;
 }
 
+// Crawls (documented in the crawl branch's docs/API.md; not served by this branch yet)
+export interface CrawlOptions {
+  /** 1–10,000 (default 500) */
+  max_pages: number;
+  /** 0–50 (default 10) */
+  max_depth: number;
+  include_paths: string[];
+  exclude_paths: string[];
+  include_subdomains: boolean;
+  use_sitemap: boolean;
+}
+
+/** POST /api/crawls: only `url` is required. */
+export interface StartCrawlRequest extends Partial<CrawlOptions> {
+  url: string;
+}
+
+export type CrawlStatus = "queued" | "running" | "completed" | "failed" | "cancelled" | "content_limit_reached";
+
+export interface CrawlPageCounts {
+  discovered: number;
+  queued: number;
+  fetched: number;
+  stored: number;
+  updated: number;
+  unchanged: number;
+  duplicate: number;
+  skipped: number;
+  failed: number;
+}
+
+export interface Crawl {
+  id: string;
+  url: string;
+  status: CrawlStatus;
+  status_reason: string | null;
+  options: CrawlOptions;
+  pages: CrawlPageCounts;
+  pages_per_minute: number | null;
+  errors_by_kind: Record<string, number>;
+  skipped_by_reason: Record<string, number>;
+  scheduled: boolean;
+  created_at: string;
+  started_at: string | null;
+  finished_at: string | null;
+}
+
+export type CrawlPageStatus =
+  | "queued"
+  | "fetching"
+  | "stored"
+  | "updated"
+  | "unchanged"
+  | "duplicate"
+  | "redirected"
+  | "skipped"
+  | "failed";
+
+export interface CrawlPage {
+  id: string;
+  url: string;
+  depth: number;
+  status: CrawlPageStatus;
+  /** e.g. `robots_disallowed`, `not_modified`, `http_404`, `timeout` */
+  reason: string | null;
+  /** e.g. a redirect's target */
+  detail: string | null;
+  http_status: number | null;
+  attempts: number;
+  content_id: string | null;
+  fetched_at: string | null;
+  created_at: string;
+}
+
+export type CrawlFrequency = "daily" | "weekly";
+
+export interface CrawlSchedule {
+  url: string;
+  frequency: CrawlFrequency;
+  enabled: boolean;
+  next_run_at: string | null;
+  last_run_at: string | null;
+  last_crawl_id: string | null;
+  last_skip_reason: string | null;
+}
+
+/** PUT /api/crawls/schedule (admins): the crawl body plus frequency and enabled. */
+export interface CrawlScheduleRequest extends StartCrawlRequest {
+  frequency: CrawlFrequency;
+  enabled?: boolean;
+}
+
+// Content library (documented in the library branch's docs/API.md; not served by this branch yet)
+export type ContentSource = "crawl" | "manual" | "import";
+
+export interface ContentItem {
+  id: string;
+  source: ContentSource;
+  crawl_id: string | null;
+  url: string | null;
+  title: string | null;
+  description: string | null;
+  language: string | null;
+  word_count: number;
+  content_hash: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface Chunk {
+  id: string;
+  position: number;
+  heading: string | null;
+  text: string;
+  token_count: number;
+  embedding_state: "pending" | "embedded";
+}
+
+export interface ContentDetail extends ContentItem {
+  markdown: string;
+  chunks: Chunk[];
+}
+
+export interface ContentFilter {
+  /** Title or URL contains (≤ 200 characters). */
+  q?: string;
+  source?: ContentSource;
+  crawl_id?: string;
+  sort?: "newest" | "oldest";
+}
+
+/** POST /api/contents: a manual text, or a URL fetched once. */
+export type NewContent = { title: string; text: string; language?: string } | { url: string };
+
 // POST /api/dev/token (local server only)
 export interface DevTokenRequest {
   org: string;

@@ -3,6 +3,8 @@
 import type { ReactNode } from "react";
 import type { RouteObject } from "react-router";
 import { AuditPage } from "../pages/Audit/AuditPage";
+import { CrawlDetailPage } from "../pages/Crawls/CrawlDetailPage";
+import { CrawlsPage } from "../pages/Crawls/CrawlsPage";
 import { DashboardPage } from "../pages/Dashboard/DashboardPage";
 import { NotFoundPage } from "../pages/NotFound/NotFoundPage";
 import { TeamPage } from "../pages/Team/TeamPage";
@@ -18,6 +20,8 @@ export interface AppPage {
 
 export const pages: AppPage[] = [
   { path: "/", element: <DashboardPage />, nav: "Dashboard" },
+  { path: "/crawls", element: <CrawlsPage />, nav: "Crawls" },
+  { path: "/crawls/:id", element: <CrawlDetailPage /> },
   { path: "/team", element: <TeamPage />, nav: "Team" },
   { path: "/audit", element: <AuditPage />, nav: "Audit", adminOnly: true },
 ];
