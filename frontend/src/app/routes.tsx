@@ -5,6 +5,8 @@ import type { RouteObject } from "react-router";
 import { AuditPage } from "../pages/Audit/AuditPage";
 import { CrawlDetailPage } from "../pages/Crawls/CrawlDetailPage";
 import { CrawlsPage } from "../pages/Crawls/CrawlsPage";
+import { ContentDetailPage } from "../pages/Library/ContentDetailPage";
+import { LibraryPage } from "../pages/Library/LibraryPage";
 import { DashboardPage } from "../pages/Dashboard/DashboardPage";
 import { NotFoundPage } from "../pages/NotFound/NotFoundPage";
 import { TeamPage } from "../pages/Team/TeamPage";
@@ -22,6 +24,8 @@ export const pages: AppPage[] = [
   { path: "/", element: <DashboardPage />, nav: "Dashboard" },
   { path: "/crawls", element: <CrawlsPage />, nav: "Crawls" },
   { path: "/crawls/:id", element: <CrawlDetailPage /> },
+  { path: "/library", element: <LibraryPage />, nav: "Library" },
+  { path: "/library/:id", element: <ContentDetailPage /> },
   { path: "/team", element: <TeamPage />, nav: "Team" },
   { path: "/audit", element: <AuditPage />, nav: "Audit", adminOnly: true },
 ];
