@@ -82,6 +82,7 @@ describe("CrawlsPage", () => {
     const url = screen.getByLabelText("Site address");
     expect(url.getAttribute("aria-invalid")).toBe("true");
     expect(url.getAttribute("aria-describedby")).toContain("-error");
+    expect(document.activeElement).toBe(url);
     expect(screen.getByText(/Enter a full http/)).toBeTruthy();
     expect(screen.getByText(/1 to 10,000/)).toBeTruthy();
     expect(startCrawl).not.toHaveBeenCalled();

@@ -25,6 +25,13 @@ export function StartCrawlForm() {
   const navigate = useNavigate();
   const ids = { url: useId(), pages: useId(), depth: useId(), include: useId(), exclude: useId() };
 
+  const fieldIds: Partial<Record<keyof CrawlFormValues, string>> = {
+    url: ids.url,
+    maxPages: ids.pages,
+    maxDepth: ids.depth,
+    includePaths: ids.include,
+    excludePaths: ids.exclude,
+  };
   const set = <K extends keyof CrawlFormValues>(key: K, value: CrawlFormValues[K]) =>
     setValues((v) => ({ ...v, [key]: value }));
 
@@ -33,19 +40,14 @@ export function StartCrawlForm() {
     const parsed = parseCrawlForm(values);
     if (!parsed.ok) {
       setErrors(parsed.errors);
-      const first = Object.keys(parsed.errors)[0] as keyof typeof fieldIds | undefined;
-      if (first) document.getElementById(fieldIds[first] ?? "")?.focus();
+      // Move focus to the first wrong field so keyboard and screen-reader users land on it.
+      const first = Object.keys(parsed.errors)[0] as keyof CrawlFormValues | undefined;
+      const target = first ? fieldIds[first] : undefined;
+      if (target) document.getElementById(target)?.focus();
       return;
     }
     setErrors({});
     start.mutate(parsed.request, { onSuccess: (crawl) => void navigate(`/crawls/${crawl.id}`) });
-  };
-  const fieldIds: Partial<Record<keyof CrawlFormValues, string>> = {
-    url: ids.url,
-    maxPages: ids.pages,
-    maxDepth: ids.depth,
-    includePaths: ids.include,
-    excludePaths: ids.exclude,
   };
   const advice = limitAdvice(start.error);
 

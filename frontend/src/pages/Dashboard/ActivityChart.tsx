@@ -89,7 +89,8 @@ function Chart({
         className="activity-chart"
         viewBox={`0 0 ${WIDTH} ${HEIGHT}`}
         role="img"
-        aria-labelledby={`${descId}-title ${descId}`}
+        aria-labelledby={`${descId}-title`}
+        aria-describedby={descId}
       >
         <title id={`${descId}-title`}>{`${label}, daily`}</title>
         <desc id={descId}>{description}</desc>
