@@ -20,6 +20,8 @@ import type {
   Page,
   PageParams,
   Problem,
+  SearchRequest,
+  SearchResponse,
   StartCrawlRequest,
   UsageReport,
 } from "./types";
@@ -108,6 +110,8 @@ export interface VoiceForgeApi {
   createContent(content: NewContent, options?: RequestOptions): Promise<ContentDetail>;
   /** 204; admins or the member who added it. */
   deleteContent(id: string, options?: RequestOptions): Promise<void>;
+  /** Passages best matching the query (vector and full text fused). */
+  search(request: SearchRequest, options?: RequestOptions): Promise<SearchResponse>;
 }
 
 type Query = Record<string, string | number | null | undefined>;
@@ -194,6 +198,7 @@ export function createApiClient(options: ApiClientOptions): VoiceForgeApi {
     getContent: (id, o) => call<ContentDetail>(`/contents/${encodeURIComponent(id)}`, o),
     createContent: (content, o) => call<ContentDetail>("/contents", { ...o, method: "POST", body: content }),
     deleteContent: (id, o) => call<void>(`/contents/${encodeURIComponent(id)}`, { ...o, method: "DELETE" }),
+    search: (request, o) => call<SearchResponse>("/search", { ...o, method: "POST", body: request }),
   };
 }
 

@@ -34,6 +34,7 @@ export const queryKeys = {
   contentList: (filter: ContentFilter) =>
     ["contents", "list", filter.q ?? "", filter.source ?? "", filter.crawl_id ?? "", filter.sort ?? ""] as const,
   content: (id: string) => ["contents", "detail", id] as const,
+  search: (query: string) => ["contents", "search", query] as const,
 };
 
 /** How often crawl views ask again while a crawl is queued or running. */
@@ -226,5 +227,15 @@ export function useDeleteContent() {
       void client.invalidateQueries({ queryKey: queryKeys.contents });
       void client.invalidateQueries({ queryKey: ["organizations", "usage"] });
     },
+  });
+}
+
+/** Passage search; idle until there is a query. Lives under "contents" so library changes refresh it. */
+export function useSearch(query: string) {
+  const api = useApi();
+  return useQuery({
+    queryKey: queryKeys.search(query),
+    queryFn: ({ signal }) => api.search({ query }, { signal }),
+    enabled: query.trim() !== "",
   });
 }

@@ -278,6 +278,34 @@ export interface ContentFilter {
 /** POST /api/contents: a manual text, or a URL fetched once. */
 export type NewContent = { title: string; text: string; language?: string } | { url: string };
 
+// POST /api/search (library branch)
+export interface SearchRequest {
+  /** 1–1000 characters */
+  query: string;
+  /** 1–50, default 10 */
+  k?: number;
+  content_ids?: string[];
+}
+
+export interface SearchResult {
+  chunk_id: string;
+  content_id: string;
+  title: string | null;
+  url: string | null;
+  heading: string | null;
+  snippet: string;
+  score: number;
+  vector_rank: number | null;
+  similarity: number | null;
+  text_rank: number | null;
+}
+
+export interface SearchResponse {
+  /** `full_text` when no embedder is configured or it failed. */
+  mode: "hybrid" | "full_text";
+  results: SearchResult[];
+}
+
 // POST /api/dev/token (local server only)
 export interface DevTokenRequest {
   org: string;

@@ -109,6 +109,7 @@ export function fakeApi(overrides: Partial<VoiceForgeApi> = {}): VoiceForgeApi {
     getContent: unexpected("getContent"),
     createContent: unexpected("createContent"),
     deleteContent: unexpected("deleteContent"),
+    search: unexpected("search"),
     ...overrides,
   };
 }

@@ -156,3 +156,56 @@ describe("parseNewContent", () => {
     });
   });
 });
+
+describe("passage search", () => {
+  it("finds passages and links each to its item; says when the search is by words only", async () => {
+    const search = vi.fn(async () => ({
+      mode: "full_text" as const,
+      results: [
+        {
+          chunk_id: "k1",
+          content_id: "ct1",
+          title: "Refund policy",
+          url: null,
+          heading: "Policies",
+          snippet: "Customers may return items within 30 days.",
+          score: 0.03,
+          vector_rank: null,
+          similarity: null,
+          text_rank: 1,
+        },
+      ],
+    }));
+    renderLibrary(fakeApi({ listContents: async () => page([]), search }));
+    await screen.findByText("The library is empty.");
+
+    fireEvent.click(screen.getByRole("button", { name: "Find passages" }));
+    expect(screen.getByText("Type what you are looking for.")).toBeTruthy();
+    expect(search).not.toHaveBeenCalled();
+
+    fireEvent.change(screen.getByLabelText("Find passages about"), { target: { value: "returns" } });
+    fireEvent.click(screen.getByRole("button", { name: "Find passages" }));
+
+    const results = await screen.findByRole("list", { name: "Matching passages" });
+    expect(results.textContent).toContain("within 30 days");
+    expect(within(results).getByRole("link", { name: "Refund policy" }).getAttribute("href")).toBe("/library/ct1");
+    expect(screen.getByText(/Matched by words only/)).toBeTruthy();
+    expect(search).toHaveBeenCalledWith({ query: "returns" }, expect.anything());
+  });
+
+  it("shows the search's problem detail and an empty result", async () => {
+    const search = vi
+      .fn()
+      .mockRejectedValueOnce(new ApiError(problem({ status: 400, code: "invalid_query", detail: "query must be 1–1000 characters" })))
+      .mockResolvedValueOnce({ mode: "hybrid", results: [] });
+    renderLibrary(fakeApi({ listContents: async () => page([]), search }));
+    await screen.findByText("The library is empty.");
+
+    fireEvent.change(screen.getByLabelText("Find passages about"), { target: { value: "x" } });
+    fireEvent.click(screen.getByRole("button", { name: "Find passages" }));
+    const alert = await screen.findByRole("alert");
+    expect(alert.textContent).toContain("query must be 1–1000 characters");
+    fireEvent.click(within(alert).getByRole("button", { name: "Try again" }));
+    expect(await screen.findByText("No passages match.")).toBeTruthy();
+  });
+});

@@ -6,6 +6,7 @@ import { PageHeader } from "../../components/PageHeader";
 import { EmptyState, ErrorState, LoadingState } from "../../components/StateViews";
 import { formatDate, formatNumber } from "../../format";
 import { AddContentForm } from "./AddContentForm";
+import { PassageSearch } from "./PassageSearch";
 import "./library.css";
 
 const SOURCES: Record<ContentSource, string> = { crawl: "Crawl", manual: "Added by hand", import: "Import" };
@@ -47,6 +48,7 @@ export function LibraryPage() {
       {adding ? <AddContentForm onDone={() => setAdding(false)} /> : null}
       <LibraryFilters key={JSON.stringify(filter)} filter={filter} onApply={apply} />
       <LibraryResults filter={filter} onClear={() => apply({})} />
+      <PassageSearch />
     </div>
   );
 }
