@@ -17,8 +17,12 @@ test("an admin signs in and sees the organization, usage and team", async () => 
   await signIn(page, { org: "org_e2e_a", orgName: "Acme E2E", user: "user_ann", role: "admin" });
   await page.getByText("Acme E2E").first().waitFor();
   await page.getByText("Users").first().waitFor();
-  const meters = await page.locator("text=of 5").count();
-  assert.ok(meters >= 1, "the users meter shows the seat limit");
+  // count() does not wait; wait for the users meter itself (it renders after usage loads).
+  await page.getByRole("listitem", { name: "Users" }).getByText("of 5").waitFor();
+  // The usage requests themselves are API calls, so today's bar exists.
+  const chart = page.getByRole("img", { name: /API calls/ });
+  await chart.waitFor();
+  assert.ok((await chart.locator("rect.activity-bar").count()) >= 1, "the activity chart has today's bar");
   await screenshot(page, "dashboard");
 
   await page.getByRole("link", { name: "Team" }).click();

@@ -148,6 +148,52 @@ describe("Authorization", () => {
     expect(calls[0]?.url).toBe("/api/organizations/users?limit=50");
     expect(calls[1]?.url).toBe("/api/organizations/users?limit=50&cursor=abc%2F%2B%3D");
   });
+
+  it("sends the audit log's action and actor filters with the page, omitting empty ones", async () => {
+    const page = { items: [], next_cursor: null };
+    const { fetch, calls } = scriptedFetch(jsonResponse(page), jsonResponse(page));
+    const api = createApiClient({ getToken: async () => "t", fetch });
+
+    await api.listAuditEvents({ action: "membership.*", actor: "" }, { limit: 50 });
+    await api.listAuditEvents({ actor: "system" }, { limit: 20, cursor: "c1" });
+
+    expect(calls[0]?.url).toBe("/api/audit?action=membership.*&limit=50");
+    expect(calls[1]?.url).toBe("/api/audit?actor=system&limit=20&cursor=c1");
+  });
+});
+
+describe("crawl and library calls (contracts from the crawl and library branches)", () => {
+  it("sends each call to its documented path, method and body", async () => {
+    const { fetch, calls } = scriptedFetch(
+      jsonResponse({ id: "c1" }, 202),
+      jsonResponse({ id: "c1" }),
+      jsonResponse({ items: [], next_cursor: null }),
+      jsonResponse({ schedule: null }),
+      jsonResponse({ items: [], next_cursor: null }),
+      new Response(null, { status: 204 }),
+      jsonResponse({ mode: "hybrid", results: [] }),
+    );
+    const api = createApiClient({ getToken: async () => "t", fetch });
+
+    await api.startCrawl({ url: "https://acme.example/", max_pages: 5 });
+    await api.cancelCrawl("c/1");
+    await api.listCrawlPages("c1", { limit: 50, cursor: "p2" });
+    await api.putCrawlSchedule({ url: "https://acme.example/", frequency: "weekly" });
+    await api.listContents({ q: "refund", source: "manual", sort: "oldest" }, { limit: 50 });
+    expect(await api.deleteContent("ct1")).toBeUndefined();
+    await api.search({ query: "returns", k: 5 });
+
+    const summary = calls.map((c) => [c.init.method, c.url, c.init.body ?? null]);
+    expect(summary).toEqual([
+      ["POST", "/api/crawls", JSON.stringify({ url: "https://acme.example/", max_pages: 5 })],
+      ["POST", "/api/crawls/c%2F1/cancel", null],
+      ["GET", "/api/crawls/c1/pages?limit=50&cursor=p2", null],
+      ["PUT", "/api/crawls/schedule", JSON.stringify({ url: "https://acme.example/", frequency: "weekly" })],
+      ["GET", "/api/contents?q=refund&source=manual&sort=oldest&limit=50", null],
+      ["DELETE", "/api/contents/ct1", null],
+      ["POST", "/api/search", JSON.stringify({ query: "returns", k: 5 })],
+    ]);
+  });
 });
 
 describe("401 handling", () => {

@@ -2,13 +2,27 @@
 // this module (usually via the query hooks in ./queries.ts).
 
 import type {
+  AuditEventsPage,
+  AuditFilter,
+  ContentDetail,
+  ContentFilter,
+  ContentItem,
+  Crawl,
+  CrawlPage,
+  CrawlSchedule,
+  CrawlScheduleRequest,
   CurrentOrganization,
   DevToken,
   DevTokenRequest,
   Health,
   OrganizationMembersPage,
+  NewContent,
+  Page,
   PageParams,
   Problem,
+  SearchRequest,
+  SearchResponse,
+  StartCrawlRequest,
   UsageReport,
 } from "./types";
 
@@ -74,6 +88,30 @@ export interface VoiceForgeApi {
   listOrganizationMembers(page?: PageParams, options?: RequestOptions): Promise<OrganizationMembersPage>;
   /** `period` is `YYYY-MM`; omitted means the current month. */
   getUsage(period?: string, options?: RequestOptions): Promise<UsageReport>;
+  /** Admins only (members get 403 `admin_required`); newest first. */
+  listAuditEvents(filter?: AuditFilter, page?: PageParams, options?: RequestOptions): Promise<AuditEventsPage>;
+
+  // Crawls: the crawl branch's contract, not yet served by this branch's API.
+  /** 202 with the queued crawl; 403 `crawl_limit_reached`, 400 `invalid_url` / `ssrf_blocked`. */
+  startCrawl(request: StartCrawlRequest, options?: RequestOptions): Promise<Crawl>;
+  listCrawls(page?: PageParams, options?: RequestOptions): Promise<Page<Crawl>>;
+  getCrawl(id: string, options?: RequestOptions): Promise<Crawl>;
+  listCrawlPages(id: string, page?: PageParams, options?: RequestOptions): Promise<Page<CrawlPage>>;
+  /** 409 `crawl_finished` if it had ended. */
+  cancelCrawl(id: string, options?: RequestOptions): Promise<Crawl>;
+  getCrawlSchedule(options?: RequestOptions): Promise<{ schedule: CrawlSchedule | null }>;
+  /** Admins only. */
+  putCrawlSchedule(request: CrawlScheduleRequest, options?: RequestOptions): Promise<{ schedule: CrawlSchedule }>;
+
+  // Content library: the library branch's contract, not yet served by this branch's API.
+  listContents(filter?: ContentFilter, page?: PageParams, options?: RequestOptions): Promise<Page<ContentItem>>;
+  getContent(id: string, options?: RequestOptions): Promise<ContentDetail>;
+  /** 201; 403 `content_limit_reached`, 409 `duplicate_content`, 501 for a URL until supported. */
+  createContent(content: NewContent, options?: RequestOptions): Promise<ContentDetail>;
+  /** 204; admins or the member who added it. */
+  deleteContent(id: string, options?: RequestOptions): Promise<void>;
+  /** Passages best matching the query (vector and full text fused). */
+  search(request: SearchRequest, options?: RequestOptions): Promise<SearchResponse>;
 }
 
 type Query = Record<string, string | number | null | undefined>;
@@ -134,6 +172,33 @@ export function createApiClient(options: ApiClientOptions): VoiceForgeApi {
         query: { limit: page.limit, cursor: page.cursor },
       }),
     getUsage: (period, o) => call<UsageReport>("/organizations/usage", { ...o, query: { period } }),
+    listAuditEvents: (filter = {}, page = {}, o) =>
+      call<AuditEventsPage>("/audit", {
+        ...o,
+        query: { action: filter.action, actor: filter.actor, limit: page.limit, cursor: page.cursor },
+      }),
+    startCrawl: (request, o) => call<Crawl>("/crawls", { ...o, method: "POST", body: request }),
+    listCrawls: (page = {}, o) =>
+      call<Page<Crawl>>("/crawls", { ...o, query: { limit: page.limit, cursor: page.cursor } }),
+    getCrawl: (id, o) => call<Crawl>(`/crawls/${encodeURIComponent(id)}`, o),
+    listCrawlPages: (id, page = {}, o) =>
+      call<Page<CrawlPage>>(`/crawls/${encodeURIComponent(id)}/pages`, {
+        ...o,
+        query: { limit: page.limit, cursor: page.cursor },
+      }),
+    cancelCrawl: (id, o) => call<Crawl>(`/crawls/${encodeURIComponent(id)}/cancel`, { ...o, method: "POST" }),
+    getCrawlSchedule: (o) => call<{ schedule: CrawlSchedule | null }>("/crawls/schedule", o),
+    putCrawlSchedule: (request, o) =>
+      call<{ schedule: CrawlSchedule }>("/crawls/schedule", { ...o, method: "PUT", body: request }),
+    listContents: (filter = {}, page = {}, o) =>
+      call<Page<ContentItem>>("/contents", {
+        ...o,
+        query: { ...filter, limit: page.limit, cursor: page.cursor },
+      }),
+    getContent: (id, o) => call<ContentDetail>(`/contents/${encodeURIComponent(id)}`, o),
+    createContent: (content, o) => call<ContentDetail>("/contents", { ...o, method: "POST", body: content }),
+    deleteContent: (id, o) => call<void>(`/contents/${encodeURIComponent(id)}`, { ...o, method: "DELETE" }),
+    search: (request, o) => call<SearchResponse>("/search", { ...o, method: "POST", body: request }),
   };
 }
 

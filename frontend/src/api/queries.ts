@@ -1,15 +1,48 @@
 // TanStack Query hooks over the API client: the only way pages read server state.
 
-import { keepPreviousData, QueryClient, useInfiniteQuery, useQuery } from "@tanstack/react-query";
+import {
+  keepPreviousData,
+  QueryClient,
+  useInfiniteQuery,
+  useMutation,
+  useQuery,
+  useQueryClient,
+} from "@tanstack/react-query";
 import { useApi } from "./ApiContext";
 import { isApiError } from "./client";
+import type {
+  AuditFilter,
+  ContentFilter,
+  Crawl,
+  CrawlScheduleRequest,
+  NewContent,
+  StartCrawlRequest,
+} from "./types";
 
 export const queryKeys = {
   currentOrganization: ["organizations", "current"] as const,
   members: (pageSize: number) => ["organizations", "users", pageSize] as const,
   /** `undefined` period = the current month, shared by the dashboard and the usage banner. */
   usage: (period?: string) => ["organizations", "usage", period ?? "current"] as const,
+  audit: (filter: AuditFilter, pageSize: number) =>
+    ["audit", filter.action ?? "", filter.actor ?? "", pageSize] as const,
+  crawls: ["crawls"] as const,
+  crawl: (id: string) => ["crawls", "detail", id] as const,
+  crawlPages: (id: string) => ["crawls", "detail", id, "pages"] as const,
+  crawlSchedule: ["crawls", "schedule"] as const,
+  contents: ["contents"] as const,
+  contentList: (filter: ContentFilter) =>
+    ["contents", "list", filter.q ?? "", filter.source ?? "", filter.crawl_id ?? "", filter.sort ?? ""] as const,
+  content: (id: string) => ["contents", "detail", id] as const,
+  search: (query: string) => ["contents", "search", query] as const,
 };
+
+/** How often crawl views ask again while a crawl is queued or running. */
+export const CRAWL_POLL_MS = 2_000;
+
+export function isCrawlActive(crawl: Pick<Crawl, "status">): boolean {
+  return crawl.status === "queued" || crawl.status === "running";
+}
 
 export function createQueryClient(): QueryClient {
   return new QueryClient({
@@ -51,5 +84,158 @@ export function useOrganizationMembers(pageSize = MEMBERS_PAGE_SIZE) {
     queryFn: ({ pageParam, signal }) =>
       api.listOrganizationMembers({ limit: pageSize, cursor: pageParam }, { signal }),
     getNextPageParam: (lastPage) => lastPage.next_cursor,
+  });
+}
+
+export const AUDIT_PAGE_SIZE = 50;
+
+/** The audit log, newest first; `enabled: false` for members, who would get 403. */
+export function useAuditEvents(filter: AuditFilter, { enabled = true, pageSize = AUDIT_PAGE_SIZE } = {}) {
+  const api = useApi();
+  return useInfiniteQuery({
+    queryKey: queryKeys.audit(filter, pageSize),
+    initialPageParam: null as string | null,
+    queryFn: ({ pageParam, signal }) =>
+      api.listAuditEvents(filter, { limit: pageSize, cursor: pageParam }, { signal }),
+    getNextPageParam: (lastPage) => lastPage.next_cursor,
+    enabled,
+  });
+}
+
+export const CRAWLS_PAGE_SIZE = 20;
+
+/** Crawls, newest first; polls while any loaded crawl is still queued or running. */
+export function useCrawls(pageSize = CRAWLS_PAGE_SIZE) {
+  const api = useApi();
+  return useInfiniteQuery({
+    queryKey: [...queryKeys.crawls, "list", pageSize],
+    initialPageParam: null as string | null,
+    queryFn: ({ pageParam, signal }) => api.listCrawls({ limit: pageSize, cursor: pageParam }, { signal }),
+    getNextPageParam: (lastPage) => lastPage.next_cursor,
+    refetchInterval: (query) =>
+      query.state.data?.pages.some((p) => p.items.some(isCrawlActive)) ? CRAWL_POLL_MS : false,
+  });
+}
+
+export function useCrawl(id: string) {
+  const api = useApi();
+  return useQuery({
+    queryKey: queryKeys.crawl(id),
+    queryFn: ({ signal }) => api.getCrawl(id, { signal }),
+    refetchInterval: (query) => (query.state.data && isCrawlActive(query.state.data) ? CRAWL_POLL_MS : false),
+  });
+}
+
+export const CRAWL_PAGES_PAGE_SIZE = 50;
+
+/** A crawl's pages in discovery order; `poll` while the crawl runs. */
+export function useCrawlPages(id: string, poll: boolean) {
+  const api = useApi();
+  return useInfiniteQuery({
+    queryKey: queryKeys.crawlPages(id),
+    initialPageParam: null as string | null,
+    queryFn: ({ pageParam, signal }) =>
+      api.listCrawlPages(id, { limit: CRAWL_PAGES_PAGE_SIZE, cursor: pageParam }, { signal }),
+    getNextPageParam: (lastPage) => lastPage.next_cursor,
+    refetchInterval: poll ? CRAWL_POLL_MS : false,
+  });
+}
+
+export function useStartCrawl() {
+  const api = useApi();
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: (request: StartCrawlRequest) => api.startCrawl(request),
+    onSuccess: () => {
+      void client.invalidateQueries({ queryKey: queryKeys.crawls });
+      void client.invalidateQueries({ queryKey: ["organizations", "usage"] });
+    },
+  });
+}
+
+export function useCancelCrawl() {
+  const api = useApi();
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: (id: string) => api.cancelCrawl(id),
+    onSuccess: (crawl) => {
+      client.setQueryData(queryKeys.crawl(crawl.id), crawl);
+      void client.invalidateQueries({ queryKey: queryKeys.crawls });
+    },
+  });
+}
+
+export function useCrawlSchedule() {
+  const api = useApi();
+  return useQuery({
+    queryKey: queryKeys.crawlSchedule,
+    queryFn: ({ signal }) => api.getCrawlSchedule({ signal }),
+  });
+}
+
+export function useSaveCrawlSchedule() {
+  const api = useApi();
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: (request: CrawlScheduleRequest) => api.putCrawlSchedule(request),
+    onSuccess: (answer) => client.setQueryData(queryKeys.crawlSchedule, answer),
+  });
+}
+
+export const CONTENTS_PAGE_SIZE = 50;
+
+export function useContents(filter: ContentFilter) {
+  const api = useApi();
+  return useInfiniteQuery({
+    queryKey: queryKeys.contentList(filter),
+    initialPageParam: null as string | null,
+    queryFn: ({ pageParam, signal }) =>
+      api.listContents(filter, { limit: CONTENTS_PAGE_SIZE, cursor: pageParam }, { signal }),
+    getNextPageParam: (lastPage) => lastPage.next_cursor,
+    placeholderData: keepPreviousData,
+  });
+}
+
+export function useContent(id: string) {
+  const api = useApi();
+  return useQuery({
+    queryKey: queryKeys.content(id),
+    queryFn: ({ signal }) => api.getContent(id, { signal }),
+  });
+}
+
+export function useCreateContent() {
+  const api = useApi();
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: (content: NewContent) => api.createContent(content),
+    onSuccess: (created) => {
+      client.setQueryData(queryKeys.content(created.id), created);
+      void client.invalidateQueries({ queryKey: queryKeys.contents });
+      void client.invalidateQueries({ queryKey: ["organizations", "usage"] });
+    },
+  });
+}
+
+export function useDeleteContent() {
+  const api = useApi();
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: (id: string) => api.deleteContent(id),
+    onSuccess: (_answer, id) => {
+      client.removeQueries({ queryKey: queryKeys.content(id) });
+      void client.invalidateQueries({ queryKey: queryKeys.contents });
+      void client.invalidateQueries({ queryKey: ["organizations", "usage"] });
+    },
+  });
+}
+
+/** Passage search; idle until there is a query. Lives under "contents" so library changes refresh it. */
+export function useSearch(query: string) {
+  const api = useApi();
+  return useQuery({
+    queryKey: queryKeys.search(query),
+    queryFn: ({ signal }) => api.search({ query }, { signal }),
+    enabled: query.trim() !== "",
   });
 }

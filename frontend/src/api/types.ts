@@ -74,7 +74,17 @@ export interface OrganizationMembersPage extends Page<OrganizationMember> {
 }
 
 // GET /api/organizations/usage[?period=YYYY-MM]
-export type UsageMetricName = "users" | "content_items" | "crawls" | "generations" | "tokens";
+export type UsageMetricName =
+  | "users"
+  | "content_items"
+  | "crawls"
+  | "generations"
+  | "tokens"
+  | "input_tokens"
+  | "output_tokens"
+  | "embedding_tokens"
+  | "pages_crawled"
+  | "api_calls";
 
 export interface UsageMetric {
   metric: UsageMetricName;
@@ -106,6 +116,194 @@ export interface UsageReport {
   metrics: UsageMetric[];
   warnings: UsageWarning[];
   daily: UsageDailyValue[];
+}
+
+// GET /api/audit (organization admins)
+export interface AuditEvent {
+  id: string;
+  /** RFC 3339 */
+  occurred_at: string;
+  /** The Clerk user id, or a `system: …` label for webhooks, cron and operators. */
+  actor: string;
+  system: boolean;
+  /** e.g. `membership.created`, `limits.updated`, `crawl.started` */
+  action: string;
+  target_type: string | null;
+  target_id: string | null;
+  request_id: string | null;
+  ip: string | null;
+  details: Record<string, unknown>;
+}
+
+export type AuditEventsPage = Page<AuditEvent>;
+
+export interface AuditFilter {
+  /** Exact (`crawl.started`) or a prefix (`membership.*`). */
+  action?: string;
+  /** A Clerk user id, or `system`. */
+  actor?: string;
+}
+
+// Crawls (documented in the crawl branch's docs/API.md; not served by this branch yet)
+export interface CrawlOptions {
+  /** 1–10,000 (default 500) */
+  max_pages: number;
+  /** 0–50 (default 10) */
+  max_depth: number;
+  include_paths: string[];
+  exclude_paths: string[];
+  include_subdomains: boolean;
+  use_sitemap: boolean;
+}
+
+/** POST /api/crawls: only `url` is required. */
+export interface StartCrawlRequest extends Partial<CrawlOptions> {
+  url: string;
+}
+
+export type CrawlStatus = "queued" | "running" | "completed" | "failed" | "cancelled" | "content_limit_reached";
+
+export interface CrawlPageCounts {
+  discovered: number;
+  queued: number;
+  fetched: number;
+  stored: number;
+  updated: number;
+  unchanged: number;
+  duplicate: number;
+  skipped: number;
+  failed: number;
+}
+
+export interface Crawl {
+  id: string;
+  url: string;
+  status: CrawlStatus;
+  status_reason: string | null;
+  options: CrawlOptions;
+  pages: CrawlPageCounts;
+  pages_per_minute: number | null;
+  errors_by_kind: Record<string, number>;
+  skipped_by_reason: Record<string, number>;
+  scheduled: boolean;
+  created_at: string;
+  started_at: string | null;
+  finished_at: string | null;
+}
+
+export type CrawlPageStatus =
+  | "queued"
+  | "fetching"
+  | "stored"
+  | "updated"
+  | "unchanged"
+  | "duplicate"
+  | "redirected"
+  | "skipped"
+  | "failed";
+
+export interface CrawlPage {
+  id: string;
+  url: string;
+  depth: number;
+  status: CrawlPageStatus;
+  /** e.g. `robots_disallowed`, `not_modified`, `http_404`, `timeout` */
+  reason: string | null;
+  /** e.g. a redirect's target */
+  detail: string | null;
+  http_status: number | null;
+  attempts: number;
+  content_id: string | null;
+  fetched_at: string | null;
+  created_at: string;
+}
+
+export type CrawlFrequency = "daily" | "weekly";
+
+export interface CrawlSchedule {
+  url: string;
+  frequency: CrawlFrequency;
+  enabled: boolean;
+  next_run_at: string | null;
+  last_run_at: string | null;
+  last_crawl_id: string | null;
+  last_skip_reason: string | null;
+}
+
+/** PUT /api/crawls/schedule (admins): the crawl body plus frequency and enabled. */
+export interface CrawlScheduleRequest extends StartCrawlRequest {
+  frequency: CrawlFrequency;
+  enabled?: boolean;
+}
+
+// Content library (documented in the library branch's docs/API.md; not served by this branch yet)
+export type ContentSource = "crawl" | "manual" | "import";
+
+export interface ContentItem {
+  id: string;
+  source: ContentSource;
+  crawl_id: string | null;
+  url: string | null;
+  title: string | null;
+  description: string | null;
+  language: string | null;
+  word_count: number;
+  content_hash: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface Chunk {
+  id: string;
+  position: number;
+  heading: string | null;
+  text: string;
+  token_count: number;
+  embedding_state: "pending" | "embedded";
+}
+
+export interface ContentDetail extends ContentItem {
+  markdown: string;
+  chunks: Chunk[];
+}
+
+export interface ContentFilter {
+  /** Title or URL contains (≤ 200 characters). */
+  q?: string;
+  source?: ContentSource;
+  crawl_id?: string;
+  sort?: "newest" | "oldest";
+}
+
+/** POST /api/contents: a manual text, or a URL fetched once. */
+export type NewContent = { title: string; text: string; language?: string } | { url: string };
+
+// POST /api/search (library branch)
+export interface SearchRequest {
+  /** 1–1000 characters */
+  query: string;
+  /** 1–50, default 10 */
+  k?: number;
+  content_ids?: string[];
+}
+
+export interface SearchResult {
+  chunk_id: string;
+  content_id: string;
+  title: string | null;
+  url: string | null;
+  heading: string | null;
+  snippet: string;
+  score: number;
+  vector_rank: number | null;
+  similarity: number | null;
+  text_rank: number | null;
+}
+
+export interface SearchResponse {
+  /** `full_text` when no embedder is configured or it failed. */
+  mode: "hybrid" | "full_text";
+  results: SearchResult[];
 }
 
 // POST /api/dev/token (local server only)

@@ -9,9 +9,9 @@ import { testAuth } from "../test/render";
 import { AppLayout } from "./AppLayout";
 import { pageRoutes } from "./routes";
 
-function renderApp(path: string) {
+function renderApp(path: string, role: "admin" | "member" = "admin") {
   const api = fakeApi({
-    getCurrentOrganization: async () => currentOrganization(),
+    getCurrentOrganization: async () => currentOrganization({ role }),
     getUsage: async () => usageReport(),
     listOrganizationMembers: async () => membersPage(),
   });
@@ -33,11 +33,20 @@ describe("AppLayout", () => {
     renderApp("/");
 
     const nav = screen.getByRole("navigation", { name: "Main" });
-    expect(within(nav).getAllByRole("link").map((a) => a.textContent)).toEqual(["Dashboard", "Team"]);
+    await within(nav).findByRole("link", { name: "Audit" });
+    expect(within(nav).getAllByRole("link").map((a) => a.textContent)).toEqual(["Dashboard", "Crawls", "Library", "Team", "Audit"]);
     expect(within(nav).getByRole("link", { name: "Dashboard" }).getAttribute("aria-current")).toBe("page");
     expect(screen.getByRole("button", { name: "account" })).toBeTruthy();
     expect(await screen.findByRole("heading", { level: 1, name: "Dashboard" })).toBeTruthy();
     expect((await screen.findByRole("region", { name: "Usage warnings" })).textContent).toContain("Limit reached");
+  });
+
+  it("hides the admins-only audit entry from members", async () => {
+    renderApp("/", "member");
+    await screen.findByRole("heading", { level: 1, name: "Dashboard" });
+
+    const nav = screen.getByRole("navigation", { name: "Main" });
+    expect(within(nav).getAllByRole("link").map((a) => a.textContent)).toEqual(["Dashboard", "Crawls", "Library", "Team"]);
   });
 
   it("navigates to the team page, keeping the banner", async () => {

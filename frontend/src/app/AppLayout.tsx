@@ -1,5 +1,6 @@
 import { useEffect, useRef } from "react";
 import { Link, NavLink, Outlet, useLocation } from "react-router";
+import { useCurrentOrganization } from "../api/queries";
 import { useAuth } from "../auth/AuthContext";
 import { OrganizationGate } from "./OrganizationGate";
 import { pages } from "./routes";
@@ -7,7 +8,8 @@ import { UsageBanner } from "./UsageBanner";
 
 export function AppLayout() {
   const { accountControls } = useAuth();
-  const navPages = pages.filter((page) => page.nav);
+  const isAdmin = useCurrentOrganization().data?.role === "admin";
+  const navPages = pages.filter((page) => page.nav && (!page.adminOnly || isAdmin));
   const mainRef = useRef<HTMLElement>(null);
   const { pathname } = useLocation();
   const previousPath = useRef(pathname);

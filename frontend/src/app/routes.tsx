@@ -2,6 +2,11 @@
 
 import type { ReactNode } from "react";
 import type { RouteObject } from "react-router";
+import { AuditPage } from "../pages/Audit/AuditPage";
+import { CrawlDetailPage } from "../pages/Crawls/CrawlDetailPage";
+import { CrawlsPage } from "../pages/Crawls/CrawlsPage";
+import { ContentDetailPage } from "../pages/Library/ContentDetailPage";
+import { LibraryPage } from "../pages/Library/LibraryPage";
 import { DashboardPage } from "../pages/Dashboard/DashboardPage";
 import { NotFoundPage } from "../pages/NotFound/NotFoundPage";
 import { TeamPage } from "../pages/Team/TeamPage";
@@ -11,11 +16,18 @@ export interface AppPage {
   element: ReactNode;
   /** Label in the main navigation; pages without one are reachable only by link. */
   nav?: string;
+  /** Listed in the navigation for organization admins only (the page itself says why to others). */
+  adminOnly?: boolean;
 }
 
 export const pages: AppPage[] = [
   { path: "/", element: <DashboardPage />, nav: "Dashboard" },
+  { path: "/crawls", element: <CrawlsPage />, nav: "Crawls" },
+  { path: "/crawls/:id", element: <CrawlDetailPage /> },
+  { path: "/library", element: <LibraryPage />, nav: "Library" },
+  { path: "/library/:id", element: <ContentDetailPage /> },
   { path: "/team", element: <TeamPage />, nav: "Team" },
+  { path: "/audit", element: <AuditPage />, nav: "Audit", adminOnly: true },
 ];
 
 export const pageRoutes: RouteObject[] = [

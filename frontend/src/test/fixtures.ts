@@ -2,6 +2,11 @@
 
 import type { VoiceForgeApi } from "../api/client";
 import type {
+  AuditEvent,
+  ContentDetail,
+  ContentItem,
+  Crawl,
+  CrawlPage,
   CurrentOrganization,
   OrganizationMember,
   OrganizationMembersPage,
@@ -92,6 +97,101 @@ export function fakeApi(overrides: Partial<VoiceForgeApi> = {}): VoiceForgeApi {
     getCurrentOrganization: unexpected("getCurrentOrganization"),
     listOrganizationMembers: unexpected("listOrganizationMembers"),
     getUsage: unexpected("getUsage"),
+    listAuditEvents: unexpected("listAuditEvents"),
+    startCrawl: unexpected("startCrawl"),
+    listCrawls: unexpected("listCrawls"),
+    getCrawl: unexpected("getCrawl"),
+    listCrawlPages: unexpected("listCrawlPages"),
+    cancelCrawl: unexpected("cancelCrawl"),
+    getCrawlSchedule: unexpected("getCrawlSchedule"),
+    putCrawlSchedule: unexpected("putCrawlSchedule"),
+    listContents: unexpected("listContents"),
+    getContent: unexpected("getContent"),
+    createContent: unexpected("createContent"),
+    deleteContent: unexpected("deleteContent"),
+    search: unexpected("search"),
+    ...overrides,
+  };
+}
+
+export function auditEvent(overrides: Partial<AuditEvent> & Pick<AuditEvent, "id">): AuditEvent {
+  return {
+    occurred_at: "2026-11-29T07:00:00Z",
+    actor: "system: clerk webhook organizationMembership.created",
+    system: true,
+    action: "membership.created",
+    target_type: "membership",
+    target_id: "user_bob",
+    request_id: "req_1",
+    ip: null,
+    details: { role: "member", over_limit: false },
+    ...overrides,
+  };
+}
+
+export function crawl(overrides: Partial<Crawl> & Pick<Crawl, "id">): Crawl {
+  return {
+    url: "https://acme.example/",
+    status: "running",
+    status_reason: null,
+    options: {
+      max_pages: 500,
+      max_depth: 10,
+      include_paths: [],
+      exclude_paths: [],
+      include_subdomains: false,
+      use_sitemap: true,
+    },
+    pages: { discovered: 100, queued: 40, fetched: 60, stored: 50, updated: 0, unchanged: 0, duplicate: 2, skipped: 6, failed: 2 },
+    pages_per_minute: 75,
+    errors_by_kind: {},
+    skipped_by_reason: {},
+    scheduled: false,
+    created_at: "2026-11-29T07:00:00Z",
+    started_at: "2026-11-29T07:00:01Z",
+    finished_at: null,
+    ...overrides,
+  };
+}
+
+export function crawlPage(overrides: Partial<CrawlPage> & Pick<CrawlPage, "id" | "url">): CrawlPage {
+  return {
+    depth: 0,
+    status: "stored",
+    reason: null,
+    detail: null,
+    http_status: 200,
+    attempts: 1,
+    content_id: null,
+    fetched_at: "2026-11-29T07:00:02Z",
+    created_at: "2026-11-29T07:00:01Z",
+    ...overrides,
+  };
+}
+
+export function contentItem(overrides: Partial<ContentItem> & Pick<ContentItem, "id">): ContentItem {
+  return {
+    source: "manual",
+    crawl_id: null,
+    url: null,
+    title: "Refund policy",
+    description: null,
+    language: "en",
+    word_count: 120,
+    content_hash: "h",
+    created_at: "2026-11-29T07:00:00Z",
+    updated_at: "2026-11-29T07:00:00Z",
+    ...overrides,
+  };
+}
+
+export function contentDetail(overrides: Partial<ContentDetail> & Pick<ContentDetail, "id">): ContentDetail {
+  return {
+    ...contentItem(overrides),
+    markdown: "# Refunds\n\nCustomers may return items within 30 days.",
+    chunks: [
+      { id: "ch1", position: 0, heading: "Refunds", text: "Customers may return items within 30 days.", token_count: 9, embedding_state: "embedded" },
+    ],
     ...overrides,
   };
 }

@@ -116,4 +116,44 @@ describe("DashboardPage", () => {
     expect(previous).toMatch(/^\d{4}-\d{2}$/);
     expect(getUsage.mock.calls[0]?.[0]).toBeUndefined();
   });
+
+  it("draws the 30-day activity chart from the daily series, with a text alternative", async () => {
+    const today = new Date();
+    const iso = (d: Date) => d.toISOString().slice(0, 10);
+    const yesterday = new Date(today.getTime() - 86_400_000);
+    const api = fakeApi({
+      getCurrentOrganization: async () => currentOrganization(),
+      getUsage: async () =>
+        usageReport({
+          period: iso(today).slice(0, 7),
+          daily: [
+            { date: iso(today), metric: "crawls", value: 3 },
+            { date: iso(yesterday), metric: "crawls", value: 1 },
+            { date: iso(today), metric: "api_calls", value: 12 },
+          ],
+        }),
+    });
+    renderWithApi(<DashboardPage />, { api });
+
+    const chart = await screen.findByRole("img", { name: /API calls/i });
+    expect(chart.textContent).toContain("12 in total");
+    const table = screen.getByRole("table", { name: /per day/ });
+    expect(within(table).getAllByRole("row")).toHaveLength(31);
+
+    fireEvent.change(screen.getByLabelText("Metric"), { target: { value: "crawls" } });
+    const crawls = await screen.findByRole("img", { name: /^Crawls, daily/ });
+    expect(crawls.textContent).toContain("4 in total");
+    expect(crawls.querySelectorAll("rect.activity-bar")).toHaveLength(2);
+  });
+
+  it("shows an empty activity state when there are no daily figures", async () => {
+    const api = fakeApi({
+      getCurrentOrganization: async () => currentOrganization(),
+      getUsage: async () => usageReport({ daily: [] }),
+    });
+    renderWithApi(<DashboardPage />, { api });
+
+    expect(await screen.findByText("No activity in these 30 days yet.")).toBeTruthy();
+    expect(screen.queryByRole("img")).toBeNull();
+  });
 });

@@ -4,8 +4,9 @@ import type { UsageReport } from "../../api/types";
 import { PageHeader } from "../../components/PageHeader";
 import { RoleBadge } from "../../components/RoleBadge";
 import { EmptyState, ErrorState, LoadingState } from "../../components/StateViews";
-import { formatDate, formatNumber, formatPeriod, recentPeriods } from "../../format";
+import { formatDate, formatPeriod, recentPeriods } from "../../format";
 import { usageWarnings } from "../../usage/warnings";
+import { ActivityChart } from "./ActivityChart";
 import { UsageMeter } from "./UsageMeter";
 import "./dashboard.css";
 
@@ -134,51 +135,7 @@ function UsageReportView({ report, refreshing }: { report: UsageReport; refreshi
           <UsageMeter key={metric.metric} metric={metric} warning={warnings.get(metric.metric)} />
         ))}
       </ul>
-      <DailyActivity report={report} />
+      <ActivityChart report={report} />
     </div>
-  );
-}
-
-function DailyActivity({ report }: { report: UsageReport }) {
-  const labels = new Map<string, string>(report.metrics.map((m) => [m.metric, m.label]));
-  const metrics = [...new Set(report.daily.map((d) => d.metric))];
-  const dates = [...new Set(report.daily.map((d) => d.date))].sort();
-  const values = new Map(report.daily.map((d) => [`${d.date}|${d.metric}`, d.value]));
-
-  return (
-    <details className="daily">
-      <summary>Daily activity</summary>
-      {dates.length === 0 ? (
-        <p className="muted">No daily figures for this period yet.</p>
-      ) : (
-        <div className="table-wrap">
-          <table className="table">
-            <caption className="sr-only">Daily usage for {formatPeriod(report.period)}</caption>
-            <thead>
-              <tr>
-                <th scope="col">Date</th>
-                {metrics.map((m) => (
-                  <th scope="col" key={m} className="num">
-                    {labels.get(m) ?? m}
-                  </th>
-                ))}
-              </tr>
-            </thead>
-            <tbody>
-              {dates.map((date) => (
-                <tr key={date}>
-                  <th scope="row">{formatDate(`${date}T00:00:00`)}</th>
-                  {metrics.map((m) => (
-                    <td key={m} className="num">
-                      {formatNumber(values.get(`${date}|${m}`) ?? 0)}
-                    </td>
-                  ))}
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
-    </details>
   );
 }

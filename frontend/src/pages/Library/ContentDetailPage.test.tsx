@@ -1,0 +1,83 @@
+import { fireEvent, screen } from "@testing-library/react";
+import { Route, Routes } from "react-router";
+import { describe, expect, it, vi } from "vitest";
+import { ApiError, type VoiceForgeApi } from "../../api/client";
+import { contentDetail, fakeApi, problem } from "../../test/fixtures";
+import { renderWithApi } from "../../test/render";
+import { ContentDetailPage } from "./ContentDetailPage";
+
+function renderDetail(api: VoiceForgeApi) {
+  return renderWithApi(
+    <Routes>
+      <Route path="/library" element={<p>library list</p>} />
+      <Route path="/library/:id" element={<ContentDetailPage />} />
+    </Routes>,
+    { api, route: "/library/ct1" },
+  );
+}
+
+describe("ContentDetailPage", () => {
+  it("shows the item and its chunks in order", async () => {
+    const api = fakeApi({
+      getContent: async () =>
+        contentDetail({
+          id: "ct1",
+          title: "Refund policy",
+          chunks: [
+            { id: "b", position: 1, heading: "Exceptions", text: "Sale items are final.", token_count: 5, embedding_state: "pending" },
+            { id: "a", position: 0, heading: "Refunds", text: "Return within 30 days.", token_count: 6, embedding_state: "embedded" },
+          ],
+        }),
+    });
+    renderDetail(api);
+
+    expect(await screen.findByRole("heading", { level: 1, name: "Refund policy" })).toBeTruthy();
+    const items = screen.getAllByRole("listitem");
+    expect(items[0]?.textContent).toContain("Return within 30 days.");
+    expect(items[0]?.textContent).toContain("searchable by meaning");
+    expect(items[1]?.textContent).toContain("embedding pending");
+    expect(screen.getByRole("heading", { name: "Chunks (2)" })).toBeTruthy();
+  });
+
+  it("asks before deleting, can be kept, and deletes on confirmation", async () => {
+    const deleteContent = vi.fn(async () => undefined);
+    renderDetail(fakeApi({ getContent: async () => contentDetail({ id: "ct1" }), deleteContent }));
+
+    fireEvent.click(await screen.findByRole("button", { name: "Delete…" }));
+    const confirm = screen.getByRole("button", { name: "Delete permanently" });
+    expect(document.activeElement).toBe(confirm);
+    fireEvent.click(screen.getByRole("button", { name: "Keep it" }));
+    expect(screen.queryByRole("button", { name: "Delete permanently" })).toBeNull();
+    expect(deleteContent).not.toHaveBeenCalled();
+
+    fireEvent.click(screen.getByRole("button", { name: "Delete…" }));
+    fireEvent.click(screen.getByRole("button", { name: "Delete permanently" }));
+    expect(await screen.findByText("library list")).toBeTruthy();
+    expect(deleteContent).toHaveBeenCalledWith("ct1");
+  });
+
+  it("shows why a delete was refused", async () => {
+    renderDetail(
+      fakeApi({
+        getContent: async () => contentDetail({ id: "ct1" }),
+        deleteContent: async () => {
+          throw new ApiError(problem({ status: 403, code: "admin_required", detail: "only admins or the member who added it can delete it" }));
+        },
+      }),
+    );
+    fireEvent.click(await screen.findByRole("button", { name: "Delete…" }));
+    fireEvent.click(screen.getByRole("button", { name: "Delete permanently" }));
+    expect((await screen.findByRole("alert")).textContent).toContain("only admins or the member who added it");
+  });
+
+  it("shows not found as the API says it", async () => {
+    renderDetail(
+      fakeApi({
+        getContent: async () => {
+          throw new ApiError(problem({ status: 404, code: "not_found", detail: "no such item" }));
+        },
+      }),
+    );
+    expect((await screen.findByRole("alert")).textContent).toContain("no such item");
+  });
+});
