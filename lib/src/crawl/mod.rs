@@ -7,6 +7,7 @@ pub mod extract;
 pub mod fetch;
 pub mod guard;
 pub mod page;
+mod progress;
 pub mod robots;
 pub mod schedule;
 mod seed;

@@ -8,8 +8,8 @@ use uuid::Uuid;
 
 use super::{
     CrawlOptions, CrawlStatus, Crawler,
-    engine::set_finished,
     fetch::{Validators, Want},
+    progress::set_finished,
     robots::{self, Rules},
     sitemap,
     urls::{self, OutOfScope, Scope},

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use axum::{body::Body, http::Request};
+use axum::{body::Body, http::Request, response::IntoResponse};
 use serde_json::{Value, json};
 use voiceforge::{
     auth::Role,
@@ -539,4 +539,50 @@ async fn a_real_documentation_site_is_crawled_end_to_end() {
     let (_, markdown, _) = tutorial.expect("the tutorial's index page is stored");
     assert!(markdown.contains("Python"), "{markdown}");
     assert!(items.iter().all(|(_, m, _)| !m.trim().is_empty()));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_robots_txt_answering_5xx_defers_the_crawl_until_it_recovers() {
+    let robots_calls = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let calls = robots_calls.clone();
+    let app = axum::Router::new()
+        .route(
+            "/robots.txt",
+            axum::routing::get(move || {
+                let n = calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                async move {
+                    if n == 0 {
+                        (axum::http::StatusCode::SERVICE_UNAVAILABLE, "busy").into_response()
+                    } else {
+                        "User-agent: *\nDisallow: /nothing/\n".into_response()
+                    }
+                }
+            }),
+        )
+        .fallback(|| async {
+            axum::response::Html(format!(
+                "<html><body><article><p>{}</p></article></body></html>",
+                crawl_site::prose(1).join(" ")
+            ))
+        });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let t = spawn_local().await;
+    let token = t.token("org_robots", "user_r", Role::Member);
+    let res =
+        send_json(&t, "POST", "/api/crawls", &token, json!({"url": format!("http://{addr}/"), "use_sitemap": false}))
+            .await;
+    let id = res.json()["id"].as_str().unwrap().to_owned();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let crawl = t.get(&format!("/api/crawls/{id}"), &token).await.json();
+    assert_eq!(crawl["status"], "queued", "deferred, not failed: {crawl}");
+    assert_eq!(crawl["pages"]["fetched"], 0);
+    // Cron retries seeding once the pause is over, and the crawl then runs.
+    tokio::time::sleep(Duration::from_millis(2200)).await;
+    let cron = Request::get("/api/cron/crawl").header("authorization", "Bearer cron-test-secret");
+    assert_eq!(t.request(cron.body(Body::empty()).unwrap()).await.status, 200);
+    let crawl = wait_finished(&t, &token, &id).await;
+    assert_eq!(crawl["status"], "completed", "{crawl}");
+    assert_eq!(robots_calls.load(std::sync::atomic::Ordering::SeqCst), 2);
 }
