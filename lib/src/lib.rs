@@ -10,13 +10,16 @@ pub mod auth;
 pub mod config;
 pub mod content;
 pub mod db;
+pub mod embed;
 pub mod error;
 pub mod handlers;
 pub mod http;
 pub mod pagination;
 pub mod routes;
+pub mod search;
 #[cfg(feature = "cli")]
 pub mod server;
 pub mod telemetry;
 pub mod tenancy;
 pub mod usage;
+pub mod vector;

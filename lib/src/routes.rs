@@ -2,7 +2,7 @@
 //! The local server mounts all of them; each `api/*.rs` binary mounts exactly one. A test
 //! keeps this table, the `api/` folder and the `[[bin]]`s of Cargo.toml in step.
 
-use axum::routing::{MethodRouter, get};
+use axum::routing::{MethodRouter, get, post};
 
 use crate::{handlers, http::App};
 
@@ -19,6 +19,12 @@ pub enum Endpoint {
     OrganizationsUsage,
     /// `GET /api/organizations/users/{id}`
     OrganizationsUser,
+    /// `GET, POST /api/contents`
+    Contents,
+    /// `GET, PATCH, DELETE /api/contents/{id}`
+    Content,
+    /// `POST /api/search`
+    Search,
 }
 
 impl Endpoint {
@@ -29,6 +35,9 @@ impl Endpoint {
         Endpoint::OrganizationsUsers,
         Endpoint::OrganizationsUsage,
         Endpoint::OrganizationsUser,
+        Endpoint::Contents,
+        Endpoint::Content,
+        Endpoint::Search,
     ];
 
     /// The URL path, in axum's syntax (`{id}` for a segment).
@@ -39,6 +48,9 @@ impl Endpoint {
             Endpoint::OrganizationsUsers => "/api/organizations/users",
             Endpoint::OrganizationsUsage => "/api/organizations/usage",
             Endpoint::OrganizationsUser => "/api/organizations/users/{id}",
+            Endpoint::Contents => "/api/contents",
+            Endpoint::Content => "/api/contents/{id}",
+            Endpoint::Search => "/api/search",
         }
     }
 
@@ -50,6 +62,9 @@ impl Endpoint {
             Endpoint::OrganizationsUsers => "api/organizations/users.rs",
             Endpoint::OrganizationsUsage => "api/organizations/usage.rs",
             Endpoint::OrganizationsUser => "api/organizations/users/[id].rs",
+            Endpoint::Contents => "api/contents.rs",
+            Endpoint::Content => "api/contents/[id].rs",
+            Endpoint::Search => "api/search.rs",
         }
     }
 
@@ -61,6 +76,11 @@ impl Endpoint {
             Endpoint::OrganizationsUsers => get(handlers::organizations::list_users),
             Endpoint::OrganizationsUsage => get(handlers::organizations::get_usage),
             Endpoint::OrganizationsUser => get(handlers::organizations::get_user),
+            Endpoint::Contents => get(handlers::contents::list_contents).post(handlers::contents::create_content),
+            Endpoint::Content => get(handlers::contents::get_content)
+                .patch(handlers::contents::update_content)
+                .delete(handlers::contents::delete_content),
+            Endpoint::Search => post(handlers::search::post_search),
         }
     }
 

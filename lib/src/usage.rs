@@ -21,12 +21,20 @@ pub enum Metric {
     Generations,
     /// LLM tokens (in + out) this month.
     Tokens,
+    /// Tokens sent to the embedding provider this month.
+    EmbeddingTokens,
 }
 
 impl Metric {
     /// Every metric, in dashboard order.
-    pub const ALL: [Metric; 5] =
-        [Metric::Users, Metric::ContentItems, Metric::Crawls, Metric::Generations, Metric::Tokens];
+    pub const ALL: [Metric; 6] = [
+        Metric::Users,
+        Metric::ContentItems,
+        Metric::Crawls,
+        Metric::Generations,
+        Metric::Tokens,
+        Metric::EmbeddingTokens,
+    ];
 
     /// Stored name.
     pub fn as_str(self) -> &'static str {
@@ -36,6 +44,7 @@ impl Metric {
             Metric::Crawls => "crawls",
             Metric::Generations => "generations",
             Metric::Tokens => "tokens",
+            Metric::EmbeddingTokens => "embedding_tokens",
         }
     }
 
@@ -47,12 +56,13 @@ impl Metric {
             Metric::Crawls => "Crawls this month",
             Metric::Generations => "Generations this month",
             Metric::Tokens => "Tokens this month",
+            Metric::EmbeddingTokens => "Embedding tokens this month",
         }
     }
 
     /// Whether the counter resets each month (otherwise it is a running total).
     pub fn is_monthly(self) -> bool {
-        matches!(self, Metric::Crawls | Metric::Generations | Metric::Tokens)
+        matches!(self, Metric::Crawls | Metric::Generations | Metric::Tokens | Metric::EmbeddingTokens)
     }
 }
 
@@ -281,7 +291,7 @@ pub async fn report(tenant: &mut Tenant, period: Period) -> Result<UsageReport, 
             Metric::Users => Some(i64::from(limits.max_users)),
             Metric::ContentItems => Some(i64::from(limits.max_content_items)),
             Metric::Crawls => Some(i64::from(limits.max_crawls_per_month)),
-            Metric::Generations | Metric::Tokens => None,
+            Metric::Generations | Metric::Tokens | Metric::EmbeddingTokens => None,
         };
         let percent = limit.map(|l| if l == 0 { if used > 0 { 100 } else { 0 } } else { used.saturating_mul(100) / l });
         metrics.push(MetricUsage { metric, label: metric.label(), used, limit, percent });

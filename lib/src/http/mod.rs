@@ -39,6 +39,8 @@ pub struct AppInner {
     pub verifier: TokenVerifier,
     /// Outbound HTTP client (no system proxy, rustls).
     pub http: reqwest::Client,
+    /// The embedder and vector store of the content library.
+    pub retrieval: crate::search::Retrieval,
     /// The local dev issuer, present only under `voiceforge serve`.
     #[cfg(feature = "cli")]
     pub dev_issuer: Option<Arc<crate::auth::dev::DevIssuer>>,

@@ -71,11 +71,13 @@ fn build_app() -> anyhow::Result<App> {
     let http = http_client()?;
     let verifier = TokenVerifier::new(crate::http::clerk_issuers(&settings), http.clone());
     let db = Database::connect_lazy(&settings)?;
+    let retrieval = crate::search::Retrieval::from_settings(&settings, &http)?;
     Ok(App::new(AppInner {
         settings,
         db,
         verifier,
         http,
+        retrieval,
         #[cfg(feature = "cli")]
         dev_issuer: None,
     }))
