@@ -172,7 +172,14 @@ async fn each_function_binary_serves_its_own_endpoint_and_nothing_else() {
         let (_function, base) = start(&name, &db).await;
         let url = format!("{base}{}", endpoint.path().replace("{id}", "user_fn"));
         let res = client.get(&url).bearer_auth(&token).send().await.unwrap();
-        assert_eq!(res.status(), 200, "{name} on {url}: {}", res.text().await.unwrap());
+        // Its own answer: 200, or 405 (a POST-only route) / 404 for an id that names no
+        // object, never the router's "no such endpoint".
+        let status = res.status().as_u16();
+        let body = res.text().await.unwrap();
+        assert!(
+            status == 200 || (matches!(status, 404 | 405) && !body.contains("no such endpoint")),
+            "{name} on {url}: {status} {body}"
+        );
         let other = if *endpoint == Endpoint::Health { "/api/organizations/current" } else { "/api/health" };
         let res = client.get(format!("{base}{other}")).send().await.unwrap();
         assert_eq!(res.status(), 404, "{name} must not serve {other}");

@@ -68,6 +68,13 @@ impl PineconeStore {
     }
 }
 
+/// Typed, so floats serialize as f32 (a `serde_json::Value` would widen them to f64 text).
+#[derive(Serialize)]
+struct UpsertBody<'a> {
+    vectors: Vec<Record<'a>>,
+    namespace: &'a str,
+}
+
 #[derive(Serialize)]
 struct Record<'a> {
     id: String,
@@ -104,8 +111,8 @@ pub fn upsert_batches(records: &[VectorRecord]) -> Vec<&[VectorRecord]> {
     let mut batches = Vec::new();
     let (mut start, mut bytes) = (0, 64);
     for (i, r) in records.iter().enumerate() {
-        // id and metadata (~120 bytes) plus each float written as up to ~14 characters.
-        let size = 160 + r.values.len() * 14;
+        // id and metadata (~120 bytes) plus each f32 written as at most 15 characters + comma.
+        let size = 160 + r.values.len() * 16;
         if i > start && (i - start >= MAX_UPSERT_RECORDS || bytes + size > MAX_UPSERT_BYTES) {
             batches.push(&records[start..i]);
             (start, bytes) = (i, 64);
@@ -135,7 +142,12 @@ impl VectorStore for PineconeStore {
                         metadata: Metadata { content_id: r.content_id.to_string() },
                     })
                     .collect();
-                self.post("/vectors/upsert", "Pinecone upsert", &json!({"vectors": vectors, "namespace": ns})).await?;
+                let body = UpsertBody { vectors, namespace: &ns };
+                retry::send(self.backoff, "Pinecone upsert", || {
+                    self.request(reqwest::Method::POST, "/vectors/upsert").json(&body)
+                })
+                .await
+                .map_err(|e| VectorError::Remote(e.to_string()))?;
             }
             Ok(())
         })
@@ -221,13 +233,18 @@ mod tests {
         let sizes: Vec<usize> = upsert_batches(&small).iter().map(|b| b.len()).collect();
         assert_eq!(sizes, [1000, 1000, 500]);
         let big: Vec<VectorRecord> = (0..300)
-            .map(|_| VectorRecord { chunk_id: Uuid::new_v4(), content_id: Uuid::new_v4(), values: vec![-0.123_456_79; 1536] })
+            .map(|_| VectorRecord { chunk_id: Uuid::new_v4(), content_id: Uuid::new_v4(), values: vec![-1.234_567_9e-5; 1536] })
             .collect();
         for batch in upsert_batches(&big) {
-            let json = serde_json::to_vec(&json!({"vectors": batch.iter().map(|r| Record {
-                id: r.chunk_id.to_string(), values: &r.values, metadata: Metadata { content_id: r.content_id.to_string() },
-            }).collect::<Vec<_>>(), "namespace": namespace(Uuid::nil())}))
-            .unwrap();
+            let vectors = batch
+                .iter()
+                .map(|r| Record {
+                    id: r.chunk_id.to_string(),
+                    values: &r.values,
+                    metadata: Metadata { content_id: r.content_id.to_string() },
+                })
+                .collect();
+            let json = serde_json::to_vec(&UpsertBody { vectors, namespace: &namespace(Uuid::nil()) }).unwrap();
             assert!(json.len() <= 2 * 1024 * 1024, "{} bytes", json.len());
         }
         assert!(upsert_batches(&[]).is_empty());

@@ -9,3 +9,9 @@ mod http;
 mod organizations;
 mod schema;
 mod tenancy;
+
+mod content_api;
+mod search_isolation;
+mod search_quality;
+mod vector_conformance;
+mod vector_fake_pinecone;
