@@ -23,8 +23,8 @@ use crate::{
 /// Query of the list.
 #[derive(Deserialize)]
 pub struct ListQuery {
-    #[serde(flatten)]
-    page: PageQuery,
+    limit: Option<i64>,
+    cursor: Option<String>,
     crawl_id: Option<String>,
     source: Option<String>,
     q: Option<String>,
@@ -42,7 +42,8 @@ pub async fn list_contents(
     InTenant(mut tenant): InTenant,
     Query(q): Query<ListQuery>,
 ) -> Result<ApiJson<impl Serialize>, ApiError> {
-    let (limit, after) = (q.page.limit()?, q.page.after()?);
+    let page = PageQuery { limit: q.limit, cursor: q.cursor };
+    let (limit, after) = (page.limit()?, page.after()?);
     let filter = Filter {
         crawl_id: q
             .crawl_id
