@@ -11,6 +11,7 @@ mod schema;
 mod tenancy;
 
 mod content_api;
+mod search_embedders;
 mod search_isolation;
 mod search_quality;
 mod vector_conformance;
