@@ -64,14 +64,14 @@ impl Retrieval {
                 let e = embedder.clone();
                 tokio::task::spawn_blocking(move || e.ready()).await.context("loading the embedding model")??;
                 let (model, dims) = (embedder.model().to_owned(), embedder.dimensions());
-                if let Some(index_dims) = self.store.index_dimensions().await? {
-                    if index_dims != dims {
-                        bail!(
-                            "the {} index holds {index_dims}-dimension vectors but {model} makes {dims}; \
-                             set EMBEDDING_DIMENSIONS={index_dims} or use an index of {dims} dimensions",
-                            self.store.backend()
-                        );
-                    }
+                if let Some(index_dims) = self.store.index_dimensions().await?
+                    && index_dims != dims
+                {
+                    bail!(
+                        "the {} index holds {index_dims}-dimension vectors but {model} makes {dims}; \
+                         set EMBEDDING_DIMENSIONS={index_dims} or use an index of {dims} dimensions",
+                        self.store.backend()
+                    );
                 }
                 let backend = self.store.backend();
                 let mut system = System::begin(db, "startup: check the embedding model").await?;
@@ -157,6 +157,25 @@ pub struct SearchResults {
     pub mode: &'static str,
 }
 
+/// A chunk's place in each ranking and its fused score.
+#[derive(Default)]
+struct Fused {
+    score: f64,
+    vector_rank: Option<usize>,
+    similarity: Option<f32>,
+    text_rank: Option<usize>,
+}
+
+#[derive(sqlx::FromRow)]
+struct HitRow {
+    chunk_id: Uuid,
+    content_id: Uuid,
+    title: String,
+    url: Option<String>,
+    heading: Option<String>,
+    snippet: String,
+}
+
 /// Hybrid search of the tenant's chunks.
 pub async fn search(
     tenant: &mut Tenant,
@@ -186,26 +205,26 @@ pub async fn search(
     }
     let text_hits = full_text(tenant, &q.query, CANDIDATES, q.content_ids.as_deref()).await?;
 
-    let mut fused: HashMap<Uuid, (f64, Option<usize>, Option<f32>, Option<usize>)> = HashMap::new();
+    let mut fused: HashMap<Uuid, Fused> = HashMap::new();
     for (rank, m) in vector_hits.iter().enumerate() {
-        let e = fused.entry(m.chunk_id).or_default();
-        e.0 += 1.0 / (RRF_K + rank as f64 + 1.0);
-        (e.1, e.2) = (Some(rank + 1), Some(m.score));
+        let f = fused.entry(m.chunk_id).or_default();
+        f.score += 1.0 / (RRF_K + rank as f64 + 1.0);
+        (f.vector_rank, f.similarity) = (Some(rank + 1), Some(m.score));
     }
     for (rank, id) in text_hits.iter().enumerate() {
-        let e = fused.entry(*id).or_default();
-        e.0 += 1.0 / (RRF_K + rank as f64 + 1.0);
-        e.3 = Some(rank + 1);
+        let f = fused.entry(*id).or_default();
+        f.score += 1.0 / (RRF_K + rank as f64 + 1.0);
+        f.text_rank = Some(rank + 1);
     }
-    let mut ranked: Vec<(Uuid, (f64, Option<usize>, Option<f32>, Option<usize>))> = fused.into_iter().collect();
-    ranked.sort_by(|a, b| b.1.0.total_cmp(&a.1.0).then(a.0.cmp(&b.0)));
+    let mut ranked: Vec<(Uuid, Fused)> = fused.into_iter().collect();
+    ranked.sort_by(|a, b| b.1.score.total_cmp(&a.1.score).then(a.0.cmp(&b.0)));
     ranked.truncate(q.k);
 
     let ids: Vec<Uuid> = ranked.iter().map(|r| r.0).collect();
     let org_id = tenant.org().id;
     // Only chunks of this organization come back, whatever a store returned.
-    let rows: Vec<(Uuid, Uuid, String, Option<String>, Option<String>, String)> = sqlx::query_as(
-        "SELECT c.id, c.content_id, i.title, i.url, c.heading, left(c.text, 400)
+    let rows: Vec<HitRow> = sqlx::query_as(
+        "SELECT c.id AS chunk_id, c.content_id, i.title, i.url, c.heading, left(c.text, 400) AS snippet
            FROM content_chunks c JOIN contents i ON i.org_id = c.org_id AND i.id = c.content_id
           WHERE c.org_id = $1 AND c.id = ANY($2)",
     )
@@ -213,12 +232,23 @@ pub async fn search(
     .bind(&ids)
     .fetch_all(tenant.conn())
     .await?;
-    let by_id: HashMap<Uuid, _> = rows.into_iter().map(|r| (r.0, r)).collect();
+    let mut by_id: HashMap<Uuid, HitRow> = rows.into_iter().map(|r| (r.chunk_id, r)).collect();
     let results = ranked
         .into_iter()
-        .filter_map(|(id, (score, vector_rank, similarity, text_rank))| {
-            let (chunk_id, content_id, title, url, heading, snippet) = by_id.get(&id)?.clone();
-            Some(SearchHit { chunk_id, content_id, title, url, heading, snippet, score, vector_rank, similarity, text_rank })
+        .filter_map(|(id, f)| {
+            let row = by_id.remove(&id)?;
+            Some(SearchHit {
+                chunk_id: row.chunk_id,
+                content_id: row.content_id,
+                title: row.title,
+                url: row.url,
+                heading: row.heading,
+                snippet: row.snippet,
+                score: f.score,
+                vector_rank: f.vector_rank,
+                similarity: f.similarity,
+                text_rank: f.text_rank,
+            })
         })
         .collect();
     Ok(SearchResults { results, mode })

@@ -86,7 +86,8 @@ fn heading_path(headings: &[(usize, usize, String)], offset: usize, text: &str) 
         stack.push((*level, title));
     }
     let first_line = text.lines().next().unwrap_or("");
-    if let Some((_, level, _)) = headings.iter().find(|(at, ..)| *at == offset).filter(|_| first_line.starts_with('#')) {
+    if let Some((_, level, _)) = headings.iter().find(|(at, ..)| *at == offset).filter(|_| first_line.starts_with('#'))
+    {
         stack.retain(|(l, _)| l < level);
     }
     let path: Vec<&str> = stack.into_iter().map(|(_, t)| t).collect();

@@ -79,7 +79,7 @@ pub struct Edit {
 #[derive(Debug)]
 pub enum EditOutcome {
     /// The edited item.
-    Edited(ContentItem),
+    Edited(Box<ContentItem>),
     /// No such item in this organization.
     NotFound,
     /// Another item already has the new text.
@@ -132,5 +132,5 @@ pub async fn edit(tenant: &mut Tenant, id: Uuid, edit: Edit) -> Result<EditOutco
     if changed_text {
         chunks::replace(tenant, id, &item.markdown, item.language.as_deref()).await?;
     }
-    Ok(EditOutcome::Edited(item))
+    Ok(EditOutcome::Edited(Box::new(item)))
 }

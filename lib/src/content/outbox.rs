@@ -165,7 +165,12 @@ async fn claim(tenant: &mut Tenant, batch: usize) -> Result<Claimed, sqlx::Error
 }
 
 /// Embeds and writes the claimed work, then completes the rows in one transaction.
-async fn write(db: &Database, retrieval: &Retrieval, org_id: Uuid, claimed: &Claimed) -> anyhow::Result<(usize, usize)> {
+async fn write(
+    db: &Database,
+    retrieval: &Retrieval,
+    org_id: Uuid,
+    claimed: &Claimed,
+) -> anyhow::Result<(usize, usize)> {
     let embedder = retrieval.embedder().context("no embedder")?;
     let texts: Vec<String> = claimed.upserts.iter().map(|u| u.2.clone()).collect();
     let embeddings = embed::embed_all(embedder.as_ref(), &texts, InputKind::Passage).await?;
@@ -173,7 +178,11 @@ async fn write(db: &Database, retrieval: &Retrieval, org_id: Uuid, claimed: &Cla
         .upserts
         .iter()
         .zip(embeddings.vectors)
-        .map(|((chunk_id, content_id, _), values)| VectorRecord { chunk_id: *chunk_id, content_id: *content_id, values })
+        .map(|((chunk_id, content_id, _), values)| VectorRecord {
+            chunk_id: *chunk_id,
+            content_id: *content_id,
+            values,
+        })
         .collect();
 
     let mut tenant = Tenant::for_system(db, org_id, "outbox: write vectors")

@@ -41,7 +41,8 @@ impl LocalModel {
         };
         let config = std::fs::read_to_string(dir.join("config.json")).map_err(|e| missing("config.json", &e))?;
         let config: Config = serde_json::from_str(&config).map_err(|e| missing("config.json", &e))?;
-        let mut tokenizer = Tokenizer::from_file(dir.join("tokenizer.json")).map_err(|e| missing("tokenizer.json", &e))?;
+        let mut tokenizer =
+            Tokenizer::from_file(dir.join("tokenizer.json")).map_err(|e| missing("tokenizer.json", &e))?;
         tokenizer.with_padding(Some(PaddingParams { strategy: PaddingStrategy::BatchLongest, ..Default::default() }));
         tokenizer
             .with_truncation(Some(TruncationParams { max_length: MAX_TOKENS, ..Default::default() }))
@@ -148,9 +149,9 @@ mod tests {
     use super::*;
 
     fn model_dir() -> PathBuf {
-        std::env::var_os("VOICEFORGE_MODEL_DIR").map(PathBuf::from).unwrap_or_else(|| {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.voiceforge/models/all-MiniLM-L6-v2")
-        })
+        std::env::var_os("VOICEFORGE_MODEL_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.voiceforge/models/all-MiniLM-L6-v2"))
     }
 
     fn cos(a: &[f32], b: &[f32]) -> f32 {

@@ -118,7 +118,8 @@ pub fn from_settings(settings: &Settings, http: &reqwest::Client) -> anyhow::Res
             )?))
         }
         EmbeddingProvider::Pinecone => {
-            let key = settings.pinecone.api_key.clone().context("EMBEDDING_PROVIDER=pinecone needs PINECONE_API_KEY")?;
+            let key =
+                settings.pinecone.api_key.clone().context("EMBEDDING_PROVIDER=pinecone needs PINECONE_API_KEY")?;
             let dimensions = e.dimensions.unwrap_or(pinecone::DEFAULT_DIMENSIONS);
             if !pinecone::DIMENSIONS.contains(&dimensions) {
                 bail!("llama-text-embed-v2 offers {:?} dimensions, not {dimensions}", pinecone::DIMENSIONS);

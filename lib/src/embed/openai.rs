@@ -89,7 +89,8 @@ impl Embedder for OpenAiEmbedder {
 
     fn embed<'a>(&'a self, texts: &'a [String], _kind: InputKind) -> BoxFuture<'a, Result<Embeddings, EmbedError>> {
         Box::pin(async move {
-            let body = Request { model: &self.model, input: texts, dimensions: self.dimensions, encoding_format: "float" };
+            let body =
+                Request { model: &self.model, input: texts, dimensions: self.dimensions, encoding_format: "float" };
             let bytes = retry::send(self.backoff, "OpenAI embeddings", || {
                 self.http.post(&self.url).bearer_auth(self.key.expose()).json(&body)
             })
@@ -99,9 +100,9 @@ impl Embedder for OpenAiEmbedder {
                 .map_err(|e| EmbedError::Provider(format!("OpenAI embeddings: unexpected response: {e}")))?;
             let mut vectors = vec![Vec::new(); texts.len()];
             for item in parsed.data {
-                let slot = vectors
-                    .get_mut(item.index)
-                    .ok_or_else(|| EmbedError::Provider(format!("OpenAI embeddings: index {} out of range", item.index)))?;
+                let slot = vectors.get_mut(item.index).ok_or_else(|| {
+                    EmbedError::Provider(format!("OpenAI embeddings: index {} out of range", item.index))
+                })?;
                 *slot = item.embedding;
             }
             vectors.iter_mut().for_each(|v| normalize(v));

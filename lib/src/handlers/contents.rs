@@ -48,7 +48,9 @@ pub async fn list_contents(
         crawl_id: q
             .crawl_id
             .as_deref()
-            .map(|c| Uuid::parse_str(c).map_err(|_| ApiError::bad_request("invalid_crawl_id", "crawl_id is not a UUID")))
+            .map(|c| {
+                Uuid::parse_str(c).map_err(|_| ApiError::bad_request("invalid_crawl_id", "crawl_id is not a UUID"))
+            })
             .transpose()?,
         source: match q.source.as_deref() {
             None => None,
@@ -131,8 +133,14 @@ pub async fn create_content(
             if text.trim().is_empty() {
                 return Err(ApiError::bad_request("invalid_content", "the text is empty"));
             }
-            if language.as_ref().is_some_and(|l| l.len() > 35 || !l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')) {
-                return Err(ApiError::bad_request("invalid_content", "language must be a BCP 47 tag such as en or pt-BR"));
+            if language
+                .as_ref()
+                .is_some_and(|l| l.len() > 35 || !l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
+            {
+                return Err(ApiError::bad_request(
+                    "invalid_content",
+                    "language must be a BCP 47 tag such as en or pt-BR",
+                ));
             }
             NewContent {
                 source: Source::Manual,
@@ -148,7 +156,9 @@ pub async fn create_content(
             let parsed = url::Url::parse(&url)
                 .ok()
                 .filter(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some() && url.len() <= 2048)
-                .ok_or_else(|| ApiError::bad_request("invalid_url", "url must be an absolute http(s) URL up to 2048 characters"))?;
+                .ok_or_else(|| {
+                    ApiError::bad_request("invalid_url", "url must be an absolute http(s) URL up to 2048 characters")
+                })?;
             // Fetching goes through the crawler's SSRF-safe fetcher, which this build lacks.
             let _ = parsed;
             return Err(ApiError::new(
@@ -161,7 +171,9 @@ pub async fn create_content(
     let stored = content::store(&mut tenant, new).await?;
     let item = match stored {
         Stored::Created(item) => item,
-        Stored::Duplicate { existing_id } | Stored::Updated(ContentItem { id: existing_id, .. }) | Stored::Unchanged(ContentItem { id: existing_id, .. }) => {
+        Stored::Duplicate { existing_id }
+        | Stored::Updated(ContentItem { id: existing_id, .. })
+        | Stored::Unchanged(ContentItem { id: existing_id, .. }) => {
             return Err(duplicate(existing_id));
         }
     };
@@ -197,13 +209,15 @@ pub async fn update_content(
     if body.text.as_ref().is_some_and(|t| t.trim().is_empty()) {
         return Err(ApiError::bad_request("invalid_content", "the text is empty"));
     }
-    let fields: Vec<&str> = [body.title.as_ref().map(|_| "title"), body.text.as_ref().map(|_| "text")].into_iter().flatten().collect();
+    let fields: Vec<&str> =
+        [body.title.as_ref().map(|_| "title"), body.text.as_ref().map(|_| "text")].into_iter().flatten().collect();
     let item = match library::edit(&mut tenant, id, Edit { title: body.title, markdown: body.text }).await? {
-        EditOutcome::Edited(item) => item,
+        EditOutcome::Edited(item) => *item,
         EditOutcome::NotFound => return Err(ApiError::not_found("the content item")),
         EditOutcome::Duplicate { existing_id } => return Err(duplicate(existing_id)),
     };
-    audit::record(&mut tenant, AuditEvent::on("content.updated", "content", id).with(json!({"fields": fields}))).await?;
+    audit::record(&mut tenant, AuditEvent::on("content.updated", "content", id).with(json!({"fields": fields})))
+        .await?;
     let chunks = chunks::list(&mut tenant, id).await?;
     tenant.commit().await?;
     Ok(ApiJson(ItemDetail { markdown: item.markdown.clone(), item, chunks }))

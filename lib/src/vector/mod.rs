@@ -56,7 +56,11 @@ pub trait VectorStore: Send + Sync {
     /// `pgvector` or `pinecone`, as recorded in `vector_spaces`.
     fn backend(&self) -> &'static str;
     /// Writes (or replaces) vectors of the tenant's chunks.
-    fn upsert<'a>(&'a self, tenant: &'a mut Tenant, records: &'a [VectorRecord]) -> BoxFuture<'a, Result<(), VectorError>>;
+    fn upsert<'a>(
+        &'a self,
+        tenant: &'a mut Tenant,
+        records: &'a [VectorRecord],
+    ) -> BoxFuture<'a, Result<(), VectorError>>;
     /// The `k` chunks nearest to `vector`, optionally only of `content_ids`.
     fn query<'a>(
         &'a self,

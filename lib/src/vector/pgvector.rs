@@ -100,7 +100,11 @@ impl VectorStore for PgVectorStore {
         "pgvector"
     }
 
-    fn upsert<'a>(&'a self, tenant: &'a mut Tenant, records: &'a [VectorRecord]) -> BoxFuture<'a, Result<(), VectorError>> {
+    fn upsert<'a>(
+        &'a self,
+        tenant: &'a mut Tenant,
+        records: &'a [VectorRecord],
+    ) -> BoxFuture<'a, Result<(), VectorError>> {
         Box::pin(async move {
             let org_id = tenant.org().id;
             for r in records {
@@ -179,8 +183,13 @@ impl VectorStore for PgVectorStore {
     fn delete_namespace<'a>(&'a self, db: &'a Database, org_id: Uuid) -> BoxFuture<'a, Result<(), VectorError>> {
         Box::pin(async move {
             // When the organization row is gone its vectors went with it (ON DELETE CASCADE).
-            if let Some(mut tenant) = Tenant::for_system(db, org_id, "vectors: delete an organization's vectors").await? {
-                sqlx::query("DELETE FROM chunk_embeddings WHERE org_id = $1").bind(org_id).execute(tenant.conn()).await?;
+            if let Some(mut tenant) =
+                Tenant::for_system(db, org_id, "vectors: delete an organization's vectors").await?
+            {
+                sqlx::query("DELETE FROM chunk_embeddings WHERE org_id = $1")
+                    .bind(org_id)
+                    .execute(tenant.conn())
+                    .await?;
                 tenant.commit().await?;
             }
             Ok(())

@@ -130,7 +130,11 @@ impl VectorStore for PineconeStore {
         "pinecone"
     }
 
-    fn upsert<'a>(&'a self, tenant: &'a mut Tenant, records: &'a [VectorRecord]) -> BoxFuture<'a, Result<(), VectorError>> {
+    fn upsert<'a>(
+        &'a self,
+        tenant: &'a mut Tenant,
+        records: &'a [VectorRecord],
+    ) -> BoxFuture<'a, Result<(), VectorError>> {
         Box::pin(async move {
             let ns = namespace(tenant.org().id);
             for batch in upsert_batches(records) {
@@ -233,7 +237,11 @@ mod tests {
         let sizes: Vec<usize> = upsert_batches(&small).iter().map(|b| b.len()).collect();
         assert_eq!(sizes, [1000, 1000, 500]);
         let big: Vec<VectorRecord> = (0..300)
-            .map(|_| VectorRecord { chunk_id: Uuid::new_v4(), content_id: Uuid::new_v4(), values: vec![-1.234_567_9e-5; 1536] })
+            .map(|_| VectorRecord {
+                chunk_id: Uuid::new_v4(),
+                content_id: Uuid::new_v4(),
+                values: vec![-1.234_567_9e-5; 1536],
+            })
             .collect();
         for batch in upsert_batches(&big) {
             let vectors = batch

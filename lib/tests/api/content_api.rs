@@ -54,9 +54,19 @@ async fn a_manual_item_is_chunked_embedded_listed_edited_and_deleted_without_orp
     let other = t.token("org_lib", "user_b", Role::Member);
     let res = t.request(json_request("DELETE", &format!("/api/contents/{id}"), &other, json!({}))).await;
     res.assert_problem(403, "admin_required");
-    let res = t.request(Request::delete(format!("/api/contents/{id}")).header("authorization", format!("Bearer {token}")).body(Body::empty()).unwrap()).await;
+    let res = t
+        .request(
+            Request::delete(format!("/api/contents/{id}"))
+                .header("authorization", format!("Bearer {token}"))
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
     assert_eq!(res.status, 204);
-    assert_eq!((t.count_all("contents").await, t.count_all("content_chunks").await, t.count_all("chunk_embeddings").await), (0, 0, 0));
+    assert_eq!(
+        (t.count_all("contents").await, t.count_all("content_chunks").await, t.count_all("chunk_embeddings").await),
+        (0, 0, 0)
+    );
     drain(&t).await;
     assert_eq!(t.count_all("vector_outbox").await, 0);
     let audit: Vec<String> = {
@@ -74,8 +84,12 @@ async fn another_organizations_item_is_a_404_for_every_method() {
     let id = add_text(&t, &owner, "Mine", "Private text of org one.").await.json()["id"].as_str().unwrap().to_owned();
     let stranger = t.token("org_two", "user_s", Role::Admin);
     t.get(&format!("/api/contents/{id}"), &stranger).await.assert_problem(404, "not_found");
-    t.request(json_request("PATCH", &format!("/api/contents/{id}"), &stranger, json!({"title": "x"}))).await.assert_problem(404, "not_found");
-    t.request(json_request("DELETE", &format!("/api/contents/{id}"), &stranger, json!({}))).await.assert_problem(404, "not_found");
+    t.request(json_request("PATCH", &format!("/api/contents/{id}"), &stranger, json!({"title": "x"})))
+        .await
+        .assert_problem(404, "not_found");
+    t.request(json_request("DELETE", &format!("/api/contents/{id}"), &stranger, json!({})))
+        .await
+        .assert_problem(404, "not_found");
     t.get("/api/contents/not-a-uuid", &stranger).await.assert_problem(404, "not_found");
     assert_eq!(t.get("/api/contents", &stranger).await.json()["items"], json!([]));
     assert_eq!(t.count_all("contents").await, 1);
@@ -89,7 +103,9 @@ async fn bad_input_is_refused_clearly_and_url_items_wait_for_the_fetcher() {
     t.request(post(json!({"title": "", "text": "x"}))).await.assert_problem(400, "invalid_content");
     t.request(post(json!({"title": "T", "text": "   "}))).await.assert_problem(400, "invalid_content");
     t.request(post(json!({"title": "T"}))).await.assert_problem(400, "invalid_body");
-    t.request(post(json!({"title": "T", "text": "x", "language": "en; DROP"}))).await.assert_problem(400, "invalid_content");
+    t.request(post(json!({"title": "T", "text": "x", "language": "en; DROP"})))
+        .await
+        .assert_problem(400, "invalid_content");
     t.request(post(json!({"url": "file:///etc/passwd"}))).await.assert_problem(400, "invalid_url");
     t.request(post(json!({"url": "https://example.com/page"}))).await.assert_problem(501, "not_implemented");
     t.get("/api/contents?limit=0", &token).await.assert_problem(400, "invalid_limit");

@@ -49,15 +49,20 @@ async fn fake_openai(seen: Arc<Mutex<Seen>>) -> String {
             let mut s = seen.lock().unwrap();
             if s.fail_next > 0 {
                 s.fail_next -= 1;
-                return (StatusCode::TOO_MANY_REQUESTS, Json(json!({"error": {"message": "slow down"}}))).into_response();
+                return (StatusCode::TOO_MANY_REQUESTS, Json(json!({"error": {"message": "slow down"}})))
+                    .into_response();
             }
             if headers.get("authorization").and_then(|v| v.to_str().ok()) != Some("Bearer sk-test") {
                 s.violations.push("missing bearer key".into());
             }
-            if body["model"] != "text-embedding-3-small" || body["encoding_format"] != "float" || body["dimensions"] != 384 {
+            if body["model"] != "text-embedding-3-small"
+                || body["encoding_format"] != "float"
+                || body["dimensions"] != 384
+            {
                 s.violations.push(format!("bad body {body}"));
             }
-            let inputs: Vec<String> = body["input"].as_array().unwrap().iter().map(|v| v.as_str().unwrap().to_owned()).collect();
+            let inputs: Vec<String> =
+                body["input"].as_array().unwrap().iter().map(|v| v.as_str().unwrap().to_owned()).collect();
             s.bodies.push(body.clone());
             let data: Vec<Value> = inputs
                 .iter()
@@ -79,9 +84,10 @@ async fn the_openai_embedder_speaks_its_wire_format_keeps_input_order_and_retrie
     let seen = Arc::new(Mutex::new(Seen { fail_next: 1, ..Default::default() }));
     let base = fake_openai(seen.clone()).await;
     let http = reqwest::Client::builder().no_proxy().build().unwrap();
-    let embedder = OpenAiEmbedder::new(http, &format!("{base}/v1"), Secret::new("sk-test"), "text-embedding-3-small".into(), 384)
-        .unwrap()
-        .with_backoff(Backoff { attempts: 3, base: std::time::Duration::from_millis(10) });
+    let embedder =
+        OpenAiEmbedder::new(http, &format!("{base}/v1"), Secret::new("sk-test"), "text-embedding-3-small".into(), 384)
+            .unwrap()
+            .with_backoff(Backoff { attempts: 3, base: std::time::Duration::from_millis(10) });
     let texts: Vec<String> = (0..200).map(|i| format!("text number {i}")).collect();
     let out = embed_all(&embedder, &texts, InputKind::Passage).await.unwrap();
     assert_eq!(out.vectors.len(), 200);
@@ -136,19 +142,27 @@ async fn the_pinecone_embedder_sends_input_type_dimension_and_pinned_version() {
                 s.violations.push("headers".into());
             }
             let inputs = body["inputs"].as_array().unwrap().clone();
-            if body["model"] != "llama-text-embed-v2" || body["parameters"]["truncate"] != "END" || body["parameters"]["dimension"] != 384 || inputs.len() > 96 {
+            if body["model"] != "llama-text-embed-v2"
+                || body["parameters"]["truncate"] != "END"
+                || body["parameters"]["dimension"] != 384
+                || inputs.len() > 96
+            {
                 s.violations.push(format!("bad body {body}"));
             }
             s.bodies.push(body.clone());
-            let data: Vec<Value> = inputs.iter().map(|i| json!({"values": vector_for(i["text"].as_str().unwrap(), 384), "vector_type": "dense"})).collect();
+            let data: Vec<Value> = inputs
+                .iter()
+                .map(|i| json!({"values": vector_for(i["text"].as_str().unwrap(), 384), "vector_type": "dense"}))
+                .collect();
             Json(json!({"model": "llama-text-embed-v2", "vector_type": "dense", "data": data, "usage": {"total_tokens": 5 * inputs.len()}})).into_response()
         }
     };
     let base = serve(Router::new().route("/embed", post(handler))).await;
     let http = reqwest::Client::builder().no_proxy().build().unwrap();
-    let embedder = PineconeEmbedder::new(http, &base, Secret::new("pc-key"), "2025-10".into(), "llama-text-embed-v2".into(), 384)
-        .unwrap()
-        .with_backoff(Backoff { attempts: 3, base: std::time::Duration::from_millis(10) });
+    let embedder =
+        PineconeEmbedder::new(http, &base, Secret::new("pc-key"), "2025-10".into(), "llama-text-embed-v2".into(), 384)
+            .unwrap()
+            .with_backoff(Backoff { attempts: 3, base: std::time::Duration::from_millis(10) });
     let texts: Vec<String> = (0..100).map(|i| format!("passage {i}")).collect();
     let out = embed_all(&embedder, &texts, InputKind::Passage).await.unwrap();
     assert_eq!((out.vectors.len(), out.tokens), (100, 500));
@@ -177,7 +191,8 @@ async fn embedding_tokens_are_metered_and_a_changed_model_is_refused_at_start() 
     let res = t.request(json_request("POST", "/api/search", &token, json!({"query": "words"}))).await;
     assert_eq!(res.json()["mode"], "hybrid");
     let usage = t.get("/api/organizations/usage", &token).await.json();
-    let metered = usage["metrics"].as_array().unwrap().iter().find(|m| m["metric"] == "embedding_tokens").unwrap().clone();
+    let metered =
+        usage["metrics"].as_array().unwrap().iter().find(|m| m["metric"] == "embedding_tokens").unwrap().clone();
     assert_eq!(metered["used"], 14, "{usage}");
 
     // The store now holds text-embedding-3-small vectors: the local model may not write there.

@@ -20,8 +20,8 @@ async fn isolation(t: &TestApp) {
     let a = t.token("org_iso_a", "user_a", Role::Member);
     let b = t.token("org_iso_b", "user_b", Role::Member);
     for (title, text) in PAGES {
-        assert_eq!(add_text(&t, &a, title, &format!("{text} (Alpha Corp)")).await.status, 201);
-        assert_eq!(add_text(&t, &b, title, &format!("{text} (Beta Inc)")).await.status, 201);
+        assert_eq!(add_text(t, &a, title, &format!("{text} (Alpha Corp)")).await.status, 201);
+        assert_eq!(add_text(t, &b, title, &format!("{text} (Beta Inc)")).await.status, 201);
     }
     let report = drain(t).await;
     assert_eq!(report.upserted, 6, "{report:?}");
@@ -45,9 +45,11 @@ async fn isolation(t: &TestApp) {
         }
     }
     // Filtering by another organization's item ids finds nothing.
-    let res = t.request(json_request("POST", "/api/search", &a, json!({"query": "refund", "content_ids": own_b}))).await;
+    let res =
+        t.request(json_request("POST", "/api/search", &a, json!({"query": "refund", "content_ids": own_b}))).await;
     assert_eq!(res.json()["results"], json!([]));
-    let res = t.request(json_request("POST", "/api/search", &a, json!({"query": "return a product", "k": 1}))).await.json();
+    let res =
+        t.request(json_request("POST", "/api/search", &a, json!({"query": "return a product", "k": 1}))).await.json();
     assert_eq!(res["results"][0]["title"], "Refund policy", "{res}");
     assert!(res["results"][0]["snippet"].as_str().unwrap().contains("Alpha Corp"));
 }

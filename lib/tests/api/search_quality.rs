@@ -49,7 +49,8 @@ async fn the_local_model_finds_the_right_page_for_paraphrased_questions_where_fu
 
     let mut text_right = 0;
     for (question, page) in QUESTIONS {
-        let res = t.request(json_request("POST", "/api/search", &token, json!({"query": question, "k": 5}))).await.json();
+        let res =
+            t.request(json_request("POST", "/api/search", &token, json!({"query": question, "k": 5}))).await.json();
         assert_eq!(res["mode"], "hybrid");
         let vector_first =
             res["results"].as_array().unwrap().iter().find(|h| h["vector_rank"] == 1).map(|h| h["title"].clone());
@@ -73,6 +74,11 @@ async fn the_local_model_finds_the_right_page_for_paraphrased_questions_where_fu
         eprintln!("{question:?}: model → {page}, full text → {text_first:?}");
         text_right += usize::from(text_first.as_deref() == Some(page));
     }
-    println!("retrieval quality: local model {}/{} first, full-text alone {text_right}/{}", QUESTIONS.len(), QUESTIONS.len(), QUESTIONS.len());
+    println!(
+        "retrieval quality: local model {}/{} first, full-text alone {text_right}/{}",
+        QUESTIONS.len(),
+        QUESTIONS.len(),
+        QUESTIONS.len()
+    );
     assert!(text_right * 2 < QUESTIONS.len(), "full text alone found {text_right} of {}", QUESTIONS.len());
 }

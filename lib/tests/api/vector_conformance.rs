@@ -84,7 +84,8 @@ async fn seed(t: &TestApp, org: &str, text: &str) -> (Uuid, Vec<Uuid>) {
     .await
     .unwrap();
     let voiceforge::content::Stored::Created(item) = stored else { panic!("{stored:?}") };
-    let chunks: Vec<Uuid> = voiceforge::content::chunks::list(&mut tx, item.id).await.unwrap().into_iter().map(|c| c.id).collect();
+    let chunks: Vec<Uuid> =
+        voiceforge::content::chunks::list(&mut tx, item.id).await.unwrap().into_iter().map(|c| c.id).collect();
     tx.commit().await.unwrap();
     (item.id, chunks)
 }
@@ -116,7 +117,10 @@ async fn conformance(t: &TestApp) {
     tx.commit().await.unwrap();
     let mut tx = tenant(t, "org_vb", "user_v", Role::Admin).await;
     // The other organization's vector is the exact query direction: it must never show up.
-    store.upsert(&mut tx, &[VectorRecord { chunk_id: other, content_id: Uuid::nil(), values: direction(D, 0, 0.0) }]).await.unwrap();
+    store
+        .upsert(&mut tx, &[VectorRecord { chunk_id: other, content_id: Uuid::nil(), values: direction(D, 0, 0.0) }])
+        .await
+        .unwrap();
     tx.commit().await.unwrap();
 
     let found = query(t, "org_va", &direction(D, 0, 0.0), 10, None).await;
@@ -130,8 +134,14 @@ async fn conformance(t: &TestApp) {
     // Deleting another organization's id through this tenant does nothing to it.
     store.delete(&mut tx, &[a, other]).await.unwrap();
     tx.commit().await.unwrap();
-    assert_eq!(query(t, "org_va", &direction(D, 0, 0.0), 10, None).await.iter().map(|m| m.chunk_id).collect::<Vec<_>>(), [b]);
-    assert_eq!(query(t, "org_vb", &direction(D, 0, 0.0), 10, None).await.iter().map(|m| m.chunk_id).collect::<Vec<_>>(), [other]);
+    assert_eq!(
+        query(t, "org_va", &direction(D, 0, 0.0), 10, None).await.iter().map(|m| m.chunk_id).collect::<Vec<_>>(),
+        [b]
+    );
+    assert_eq!(
+        query(t, "org_vb", &direction(D, 0, 0.0), 10, None).await.iter().map(|m| m.chunk_id).collect::<Vec<_>>(),
+        [other]
+    );
 
     let org_a: Uuid = {
         let tx = tenant(t, "org_va", "user_v", Role::Admin).await;

@@ -80,6 +80,7 @@ fn error(status: StatusCode, message: String) -> Response {
 }
 
 /// Header and throttle checks common to every call; Err is the answer to send.
+#[expect(clippy::result_large_err, reason = "the error is the response itself, sent at once")]
 fn admit(index: &mut Index, headers: &HeaderMap, method: &str, path: &str, json_body: bool) -> Result<(), Response> {
     index.requests.push((method.into(), path.into()));
     if index.throttle > 0 {
@@ -134,7 +135,9 @@ async fn upsert(State(index): Shared, headers: HeaderMap, body: Bytes) -> Respon
     let mut accepted = Vec::new();
     for v in vectors {
         let id = v["id"].as_str().unwrap_or_default();
-        let values: Vec<f32> = v["values"].as_array().map_or(Vec::new(), |a| a.iter().filter_map(|x| x.as_f64().map(|f| f as f32)).collect());
+        let values: Vec<f32> = v["values"]
+            .as_array()
+            .map_or(Vec::new(), |a| a.iter().filter_map(|x| x.as_f64().map(|f| f as f32)).collect());
         let metadata = v["metadata"].clone();
         if id.is_empty() || id.len() > 512 {
             return refuse(&mut index, format!("upsert: bad id {id:?}"));
@@ -142,8 +145,14 @@ async fn upsert(State(index): Shared, headers: HeaderMap, body: Bytes) -> Respon
         if values.len() != dimension {
             return refuse(&mut index, format!("upsert: vector of {} dimensions, index has {dimension}", values.len()));
         }
-        if !metadata.is_object() || metadata.as_object().unwrap().values().any(Value::is_null) || metadata.to_string().len() > 40 * 1024 {
-            return refuse(&mut index, format!("upsert: metadata {metadata} is not a flat object without nulls within 40 KB"));
+        if !metadata.is_object()
+            || metadata.as_object().unwrap().values().any(Value::is_null)
+            || metadata.to_string().len() > 40 * 1024
+        {
+            return refuse(
+                &mut index,
+                format!("upsert: metadata {metadata} is not a flat object without nulls within 40 KB"),
+            );
         }
         accepted.push((id.to_owned(), values, metadata));
     }
@@ -169,12 +178,16 @@ async fn query(State(index): Shared, headers: HeaderMap, body: Bytes) -> Respons
     if !(1..=10_000).contains(&top_k) {
         return refuse(&mut index, format!("query: topK {top_k}"));
     }
-    let vector: Vec<f32> = body["vector"].as_array().map_or(Vec::new(), |a| a.iter().filter_map(|x| x.as_f64().map(|f| f as f32)).collect());
+    let vector: Vec<f32> = body["vector"]
+        .as_array()
+        .map_or(Vec::new(), |a| a.iter().filter_map(|x| x.as_f64().map(|f| f as f32)).collect());
     if vector.len() != index.dimension {
         return refuse(&mut index, format!("query: vector of {} dimensions", vector.len()));
     }
     let allowed: Option<Vec<String>> = body.get("filter").map(|f| {
-        f["content_id"]["$in"].as_array().map_or(Vec::new(), |a| a.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect())
+        f["content_id"]["$in"]
+            .as_array()
+            .map_or(Vec::new(), |a| a.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect())
     });
     let mut matches: Vec<(String, f32)> = index
         .namespaces
@@ -191,7 +204,8 @@ async fn query(State(index): Shared, headers: HeaderMap, body: Bytes) -> Respons
         .unwrap_or_default();
     matches.sort_by(|a, b| b.1.total_cmp(&a.1));
     matches.truncate(top_k);
-    let matches: Vec<Value> = matches.into_iter().map(|(id, score)| json!({"id": id, "score": score, "values": []})).collect();
+    let matches: Vec<Value> =
+        matches.into_iter().map(|(id, score)| json!({"id": id, "score": score, "values": []})).collect();
     Json(json!({"matches": matches, "namespace": ns, "usage": {"readUnits": 1}})).into_response()
 }
 
@@ -205,7 +219,8 @@ async fn delete_ids(State(index): Shared, headers: HeaderMap, body: Bytes) -> Re
     if !valid_namespace(&ns) {
         return refuse(&mut index, format!("delete: namespace {ns:?} is not org_<uuid>"));
     }
-    let ids: Vec<String> = body["ids"].as_array().map_or(Vec::new(), |a| a.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect());
+    let ids: Vec<String> =
+        body["ids"].as_array().map_or(Vec::new(), |a| a.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect());
     if ids.is_empty() || ids.len() > 1000 {
         return refuse(&mut index, format!("delete: {} ids (1 to 1000 allowed)", ids.len()));
     }
