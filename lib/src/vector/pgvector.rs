@@ -55,15 +55,17 @@ pub async fn search(
 ) -> Result<Vec<VectorMatch>, sqlx::Error> {
     let org_id = tenant.org().id;
     let dims = vector.len();
+    // The query vector is parsed once, in a sub-select; written inline, a generic plan would
+    // parse its text again for every row compared.
     let literal = vector_literal(vector);
     let rows: Vec<(Uuid, f64)> = match strategy {
         Strategy::Exact => {
             // `+ 0` keeps the planner off the HNSW index: this must see every row.
             let sql = format!(
-                "SELECT chunk_id, 1 - (embedding::vector({dims}) <=> $2::text::vector({dims})) AS score
+                "SELECT chunk_id, 1 - (embedding::vector({dims}) <=> (SELECT $2::text::vector({dims}))) AS score
                    FROM chunk_embeddings
                   WHERE org_id = $1 AND dimensions = {dims} AND ($3::uuid[] IS NULL OR content_id = ANY($3))
-                  ORDER BY (embedding::vector({dims}) <=> $2::text::vector({dims})) + 0
+                  ORDER BY (embedding::vector({dims}) <=> (SELECT $2::text::vector({dims}))) + 0
                   LIMIT $4"
             );
             sqlx::query_as(sqlx::AssertSqlSafe(sql))
@@ -78,10 +80,10 @@ pub async fn search(
             let ef = (k * 4).clamp(64, 1000);
             sqlx::query(sqlx::AssertSqlSafe(format!("SET LOCAL hnsw.ef_search = {ef}"))).execute(tenant.conn()).await?;
             let sql = format!(
-                "SELECT chunk_id, 1 - (embedding::vector({dims}) <=> $2::text::vector({dims})) AS score
+                "SELECT chunk_id, 1 - (embedding::vector({dims}) <=> (SELECT $2::text::vector({dims}))) AS score
                    FROM chunk_embeddings
                   WHERE org_id = $1 AND dimensions = {dims}
-                  ORDER BY embedding::vector({dims}) <=> $2::text::vector({dims})
+                  ORDER BY embedding::vector({dims}) <=> (SELECT $2::text::vector({dims}))
                   LIMIT $3"
             );
             sqlx::query_as(sqlx::AssertSqlSafe(sql))
