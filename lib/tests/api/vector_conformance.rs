@@ -174,3 +174,48 @@ async fn pinecone_passes_the_vector_store_conformance_suite_on_its_wire_format()
     assert!(requests.iter().filter(|r| r.1 == "/vectors/upsert").count() >= 3, "{requests:?}");
     assert!(requests.iter().any(|r| r.0 == "DELETE" && r.1.starts_with("/namespaces/org_")), "{requests:?}");
 }
+
+#[tokio::test]
+async fn the_outbox_converges_after_a_vector_store_outage_and_deletes_leave_no_orphans() {
+    let pinecone = FakePinecone::start(384).await;
+    let vars = pinecone.settings();
+    let extra: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let t = TestApp::spawn_with(&extra).await;
+    let token = t.token("org_out", "user_o", Role::Admin);
+    let first = add_text(&t, &token, "One", "A page about gardening tools.").await.json();
+    add_text(&t, &token, "Two", "A page about kitchen knives.").await;
+    t.app.retrieval.ensure_compatible(&t.app.db).await.unwrap();
+
+    // Pinecone answers 429 to everything: the rows stay queued, with the error, backed off.
+    pinecone.index.lock().unwrap().throttle = usize::MAX;
+    let report = drain(&t).await;
+    assert_eq!((report.upserted, report.failed), (0, 2), "{report:?}");
+    assert_eq!(t.count_all("vector_outbox").await, 2);
+    assert_eq!(drain(&t).await.failed, 0, "backed-off rows are not due yet");
+    let mut sys = voiceforge::tenancy::System::begin(&t.app.db, "test: outage").await.unwrap();
+    let error: String =
+        sqlx::query_scalar("SELECT last_error FROM vector_outbox LIMIT 1").fetch_one(sys.conn()).await.unwrap();
+    assert!(error.contains("429"), "{error}");
+    sqlx::query("UPDATE vector_outbox SET available_at = now()").execute(sys.conn()).await.unwrap();
+    sys.commit().await.unwrap();
+
+    // The outage ends: the next drain converges.
+    pinecone.index.lock().unwrap().throttle = 0;
+    assert_eq!(drain(&t).await.upserted, 2);
+    assert_eq!(t.count_all("vector_outbox").await, 0);
+    let ns: Vec<String> = pinecone.index.lock().unwrap().namespaces.keys().cloned().collect();
+    assert_eq!(pinecone.namespace_len(&ns[0]), 2);
+
+    // Deleting an item removes its vector from Pinecone through the outbox.
+    let id = first["id"].as_str().unwrap();
+    let res = t.request(json_request("DELETE", &format!("/api/contents/{id}"), &token, json!({}))).await;
+    assert_eq!(res.status, 204);
+    assert_eq!(drain(&t).await.deleted, 1);
+    assert_eq!(pinecone.namespace_len(&ns[0]), 1);
+    let chunk_ids: Vec<String> = pinecone.index.lock().unwrap().namespaces[&ns[0]].keys().cloned().collect();
+    let mut tx = tenant(&t, "org_out", "user_o", Role::Admin).await;
+    let live: Vec<Uuid> = sqlx::query_scalar("SELECT id FROM content_chunks").fetch_all(tx.conn()).await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(chunk_ids, live.iter().map(Uuid::to_string).collect::<Vec<_>>(), "no orphan vectors");
+    assert!(pinecone.violations().is_empty(), "{:?}", pinecone.violations());
+}
