@@ -126,6 +126,12 @@ pub struct Settings {
     pub vector_store: VectorStoreKind,
     /// Pinecone access.
     pub pinecone: PineconeSettings,
+    /// Svix signing secret of the Clerk webhook endpoint (`CLERK_WEBHOOK_SIGNING_SECRET`, `whsec_…`).
+    pub clerk_webhook_signing_secret: Option<Secret>,
+    /// Bearer token of the deployment's operators (`VOICEFORGE_ADMIN_TOKEN`), e.g. to change limits.
+    pub admin_token: Option<Secret>,
+    /// Rate-limit budgets per route class (`RATE_LIMIT_*`).
+    pub rate_limits: crate::ratelimit::RateLimits,
 }
 
 impl Settings {
@@ -212,11 +218,12 @@ impl Settings {
         if vector_store == VectorStoreKind::Pinecone && (pinecone.api_key.is_none() || pinecone.index_host.is_none()) {
             bail!("VECTOR_STORE=pinecone needs PINECONE_API_KEY and PINECONE_INDEX_HOST");
         }
+        let statement_cache = parse_num("DATABASE_STATEMENT_CACHE", default_statement_cache(&database_url))? as usize;
         Ok(Self {
             database_url: Secret::new(database_url),
             database_url_unpooled: Secret::new(database_url_unpooled),
             database_max_connections: parse_num("DATABASE_MAX_CONNECTIONS", 5)?.clamp(1, 100) as u32,
-            database_statement_cache: parse_num("DATABASE_STATEMENT_CACHE", 100)? as usize,
+            database_statement_cache: statement_cache,
             database_acquire_timeout: Duration::from_millis(parse_num("DATABASE_ACQUIRE_TIMEOUT_MS", 5_000)?),
             clerk,
             cors_allowed_origins: split_list(get("CORS_ALLOWED_ORIGINS"))
@@ -229,6 +236,9 @@ impl Settings {
             embedding,
             vector_store,
             pinecone,
+            clerk_webhook_signing_secret: get("CLERK_WEBHOOK_SIGNING_SECRET").map(Secret::new),
+            admin_token: get("VOICEFORGE_ADMIN_TOKEN").map(Secret::new),
+            rate_limits: crate::ratelimit::RateLimits::from_lookup(get)?,
         })
     }
 }
@@ -237,6 +247,17 @@ impl Settings {
 /// nothing else from the environment.
 pub fn data_dir_from_env() -> PathBuf {
     data_dir_from(std::env::var("VOICEFORGE_DATA_DIR").ok().filter(|v| !v.trim().is_empty()))
+}
+
+/// Behind a transaction-mode pooler (Neon's `-pooler` hosts, `pgbouncer=true` URLs) a cached
+/// statement may live on another server connection than the next transaction gets, so the
+/// cache defaults to off there.
+fn default_statement_cache(database_url: &str) -> u64 {
+    let pooled = url::Url::parse(database_url).is_ok_and(|u| {
+        u.host_str().is_some_and(|h| h.contains("-pooler"))
+            || u.query_pairs().any(|(k, v)| k == "pgbouncer" && v == "true")
+    });
+    if pooled { 0 } else { 100 }
 }
 
 fn data_dir_from(value: Option<String>) -> PathBuf {
@@ -279,6 +300,17 @@ mod tests {
     }
 
     #[test]
+    fn the_statement_cache_is_off_behind_a_transaction_pooler() {
+        let cache = |url: &str| settings(&[("DATABASE_URL", url)]).unwrap().database_statement_cache;
+        assert_eq!(cache("postgres://u:p@ep-x-pooler.us-east-2.aws.neon.tech/db"), 0);
+        assert_eq!(cache("postgres://u:p@db.example/db?pgbouncer=true"), 0);
+        assert_eq!(cache("postgres://u:p@127.0.0.1:5432/db"), 100);
+        let explicit =
+            settings(&[("DATABASE_URL", "postgres://h-pooler/db"), ("DATABASE_STATEMENT_CACHE", "50")]).unwrap();
+        assert_eq!(explicit.database_statement_cache, 50);
+    }
+
+    #[test]
     fn lists_are_split_and_trimmed() {
         let s = settings(&[
             ("DATABASE_URL", "postgres://x"),
@@ -290,9 +322,17 @@ mod tests {
 
     #[test]
     fn secrets_do_not_appear_in_debug_output() {
-        let s = settings(&[("DATABASE_URL", "postgres://user:hunter2@db/x"), ("CRON_SECRET", "s3cret")]).unwrap();
+        let s = settings(&[
+            ("DATABASE_URL", "postgres://user:hunter2@db/x"),
+            ("CRON_SECRET", "s3cret"),
+            ("CLERK_WEBHOOK_SIGNING_SECRET", "whsec_c2VjcmV0d2g="),
+            ("VOICEFORGE_ADMIN_TOKEN", "adm1n-t0ken"),
+        ])
+        .unwrap();
         let shown = format!("{s:?}");
-        assert!(!shown.contains("hunter2") && !shown.contains("s3cret"), "{shown}");
+        for secret in ["hunter2", "s3cret", "c2VjcmV0d2g", "adm1n-t0ken"] {
+            assert!(!shown.contains(secret), "{shown}");
+        }
     }
 
     #[test]

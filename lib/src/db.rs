@@ -19,6 +19,8 @@ pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations");
 pub struct Database {
     pool: PgPool,
     role_checked: OnceCell<()>,
+    /// Behind a transaction-mode pooler: see [`Database::begin`].
+    pooled: bool,
 }
 
 impl Database {
@@ -34,37 +36,56 @@ impl Database {
             .acquire_timeout(settings.database_acquire_timeout)
             .idle_timeout(Duration::from_secs(60))
             .connect_lazy_with(options);
-        Ok(Self::from_pool(pool))
+        Ok(Self { pool, role_checked: OnceCell::new(), pooled: settings.database_statement_cache == 0 })
     }
 
-    /// Wraps an existing pool (tests).
+    /// Wraps an existing pool (tests), not behind a pooler.
     pub fn from_pool(pool: PgPool) -> Self {
-        Self { pool, role_checked: OnceCell::new() }
+        Self { pool, role_checked: OnceCell::new(), pooled: false }
     }
 
-    /// The pool, for the tenancy module's transactions.
-    pub(crate) fn pool(&self) -> &PgPool {
-        &self.pool
+    /// Starts a transaction: the only way work reaches the database, so that each unit of
+    /// work stays on one server connection behind a transaction-mode pooler.
+    ///
+    /// sqlx names its prepared statements (`sqlx_s_N`, counted per client connection) and
+    /// does not close them when its cache is off. Behind a pooler that does not track
+    /// prepared statements, another client's leftovers on the same server connection then
+    /// collide with ours ("prepared statement sqlx_s_1 already exists"). Pooled mode clears
+    /// the server connection's statements first, in the simple protocol, so every
+    /// transaction starts clean whatever pooler sits in between.
+    pub(crate) async fn begin(&self) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, sqlx::Error> {
+        let mut tx = self.pool.begin().await?;
+        if self.pooled {
+            sqlx::raw_sql("DEALLOCATE ALL").execute(&mut *tx).await?;
+        }
+        Ok(tx)
     }
 
     /// Refuses to serve when the role bypasses row-level security; checked once per process,
     /// retried after a failure to connect.
     pub async fn ensure_safe_role(&self) -> anyhow::Result<()> {
-        self.role_checked.get_or_try_init(|| check_role(&self.pool)).await.map(|_| ())
+        self.role_checked
+            .get_or_try_init(|| async {
+                let mut tx = self.begin().await.context("checking the database role")?;
+                check_role(&mut tx).await
+            })
+            .await
+            .map(|_| ())
     }
 
     /// Whether the database answers a trivial query.
     pub async fn ping(&self) -> bool {
-        sqlx::query_scalar::<_, i32>("SELECT 1").fetch_one(&self.pool).await.is_ok()
+        let Ok(mut tx) = self.begin().await else { return false };
+        sqlx::query_scalar::<_, i32>("SELECT 1").fetch_one(&mut *tx).await.is_ok()
     }
 }
 
 /// Fails when the connected role is a superuser or has BYPASSRLS: either would silently
 /// disable the database wall between tenants.
-pub async fn check_role(pool: &PgPool) -> anyhow::Result<()> {
+pub async fn check_role(conn: &mut sqlx::PgConnection) -> anyhow::Result<()> {
     let (name, superuser, bypass): (String, bool, bool) =
         sqlx::query_as("SELECT rolname::text, rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user")
-            .fetch_one(pool)
+            .fetch_one(conn)
             .await
             .context("checking the database role")?;
     if superuser || bypass {

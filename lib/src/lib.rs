@@ -14,7 +14,9 @@ pub mod embed;
 pub mod error;
 pub mod handlers;
 pub mod http;
+pub mod legacy;
 pub mod pagination;
+pub mod ratelimit;
 pub mod routes;
 pub mod search;
 #[cfg(feature = "cli")]
@@ -23,3 +25,4 @@ pub mod telemetry;
 pub mod tenancy;
 pub mod usage;
 pub mod vector;
+pub mod webhooks;

@@ -2,9 +2,12 @@
 //! The local server mounts all of them; each `api/*.rs` binary mounts exactly one. A test
 //! keeps this table, the `api/` folder and the `[[bin]]`s of Cargo.toml in step.
 
-use axum::routing::{MethodRouter, get, post};
+use axum::{
+    http::Method,
+    routing::{MethodRouter, get, patch, post},
+};
 
-use crate::{handlers, http::App};
+use crate::{handlers, http::App, ratelimit::RouteClass};
 
 /// An API endpoint served by one Vercel function.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -25,6 +28,12 @@ pub enum Endpoint {
     Content,
     /// `POST /api/search`
     Search,
+    /// `PATCH /api/organizations/limits` (deployment operators)
+    OrganizationsLimits,
+    /// `POST /api/webhooks/clerk`
+    WebhooksClerk,
+    /// `GET /api/audit`
+    Audit,
 }
 
 impl Endpoint {
@@ -38,6 +47,9 @@ impl Endpoint {
         Endpoint::Contents,
         Endpoint::Content,
         Endpoint::Search,
+        Endpoint::OrganizationsLimits,
+        Endpoint::WebhooksClerk,
+        Endpoint::Audit,
     ];
 
     /// The URL path, in axum's syntax (`{id}` for a segment).
@@ -51,6 +63,9 @@ impl Endpoint {
             Endpoint::Contents => "/api/contents",
             Endpoint::Content => "/api/contents/{id}",
             Endpoint::Search => "/api/search",
+            Endpoint::OrganizationsLimits => "/api/organizations/limits",
+            Endpoint::WebhooksClerk => "/api/webhooks/clerk",
+            Endpoint::Audit => "/api/audit",
         }
     }
 
@@ -65,6 +80,9 @@ impl Endpoint {
             Endpoint::Contents => "api/contents.rs",
             Endpoint::Content => "api/contents/[id].rs",
             Endpoint::Search => "api/search.rs",
+            Endpoint::OrganizationsLimits => "api/organizations/limits.rs",
+            Endpoint::WebhooksClerk => "api/webhooks/clerk.rs",
+            Endpoint::Audit => "api/audit.rs",
         }
     }
 
@@ -81,6 +99,18 @@ impl Endpoint {
                 .patch(handlers::contents::update_content)
                 .delete(handlers::contents::delete_content),
             Endpoint::Search => post(handlers::search::post_search),
+            Endpoint::OrganizationsLimits => patch(handlers::limits::patch_limits),
+            Endpoint::WebhooksClerk => post(handlers::webhooks::post_clerk),
+            Endpoint::Audit => get(handlers::audit::list_audit),
+        }
+    }
+
+    /// The rate-limit class of a request to this endpoint. Reads and writes follow the method;
+    /// generation and crawl-start endpoints name their own class here.
+    pub fn rate_class(self, method: &Method) -> RouteClass {
+        match self {
+            Endpoint::WebhooksClerk | Endpoint::OrganizationsLimits => RouteClass::Writes,
+            _ => RouteClass::for_method(method),
         }
     }
 

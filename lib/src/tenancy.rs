@@ -53,6 +53,16 @@ pub enum TenancyError {
         /// The organization's max_users.
         limit: i32,
     },
+    /// The organization was deleted in Clerk; its data is gone and it cannot come back.
+    #[error("this organization has been deleted")]
+    OrganizationDeleted,
+    /// The user was deleted in Clerk; a token issued before that is refused.
+    #[error("this user has been deleted")]
+    UserDeleted,
+    /// Clerk removed the user from the organization; a token issued before that is refused
+    /// until Clerk reports them added again.
+    #[error("you are no longer a member of this organization")]
+    MembershipRemoved,
     /// The database failed.
     #[error(transparent)]
     Database(#[from] sqlx::Error),
@@ -62,6 +72,9 @@ impl From<TenancyError> for ApiError {
     fn from(err: TenancyError) -> Self {
         match err {
             TenancyError::SeatLimitReached { .. } => ApiError::forbidden("seat_limit_reached", err.to_string()),
+            TenancyError::OrganizationDeleted => ApiError::forbidden("organization_deleted", err.to_string()),
+            TenancyError::UserDeleted => ApiError::forbidden("user_deleted", err.to_string()),
+            TenancyError::MembershipRemoved => ApiError::forbidden("membership_removed", err.to_string()),
             TenancyError::Database(db) => db.into(),
         }
     }
@@ -124,7 +137,7 @@ impl Tenant {
     /// membership on first sight and following role changes in the token. A newcomer who
     /// would exceed the organization's seats is refused and nothing is written.
     pub async fn begin(db: &Database, identity: &Identity) -> Result<Self, TenancyError> {
-        let mut tx = db.pool().begin().await?;
+        let mut tx = db.begin().await?;
         sqlx::query("SELECT set_config('app.clerk_org_id', $1, true), set_config('app.clerk_user_id', $2, true)")
             .bind(&identity.org_id)
             .bind(&identity.user_id)
@@ -143,7 +156,7 @@ impl Tenant {
     /// Opens a transaction for system work on one organization (a crawl advanced by cron, a
     /// webhook). Recorded in `system_events` with `reason`. `None` when the org is gone.
     pub async fn for_system(db: &Database, org_id: Uuid, reason: &str) -> Result<Option<Self>, sqlx::Error> {
-        let mut tx = db.pool().begin().await?;
+        let mut tx = db.begin().await?;
         sqlx::query("SELECT set_config('app.system', 'on', true)").execute(&mut *tx).await?;
         sqlx::query("INSERT INTO system_events (reason) VALUES ($1)")
             .bind(truncate(&format!("{reason} (org {org_id})"), 256))
@@ -231,9 +244,18 @@ async fn set_org(tx: &mut PgConnection, org_id: Uuid) -> Result<(), sqlx::Error>
     Ok(())
 }
 
-async fn upsert_organization(tx: &mut PgConnection, identity: &Identity) -> Result<Organization, sqlx::Error> {
+async fn upsert_organization(tx: &mut PgConnection, identity: &Identity) -> Result<Organization, TenancyError> {
     if let Some(org) = sqlx::query_as(SELECT_ORG_BY_CLERK_ID).bind(&identity.org_id).fetch_optional(&mut *tx).await? {
         return Ok(org);
+    }
+    // A token issued before the organization's deletion must not bring it back.
+    let deleted: bool =
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM deleted_organizations WHERE clerk_org_id = $1)")
+            .bind(&identity.org_id)
+            .fetch_one(&mut *tx)
+            .await?;
+    if deleted {
+        return Err(TenancyError::OrganizationDeleted);
     }
     let name =
         identity.org_name.clone().or_else(|| identity.org_slug.clone()).unwrap_or_else(|| identity.org_id.clone());
@@ -246,25 +268,29 @@ async fn upsert_organization(tx: &mut PgConnection, identity: &Identity) -> Resu
     match inserted {
         Some(org) => Ok(org),
         // A concurrent first request created it between our select and insert.
-        None => sqlx::query_as(SELECT_ORG_BY_CLERK_ID).bind(&identity.org_id).fetch_one(&mut *tx).await,
+        None => Ok(sqlx::query_as(SELECT_ORG_BY_CLERK_ID).bind(&identity.org_id).fetch_one(&mut *tx).await?),
     }
 }
 
-async fn upsert_user(tx: &mut PgConnection, clerk_user_id: &str) -> Result<Uuid, sqlx::Error> {
-    let found: Option<Uuid> = sqlx::query_scalar("SELECT id FROM users WHERE clerk_user_id = $1")
-        .bind(clerk_user_id)
-        .fetch_optional(&mut *tx)
-        .await?;
-    if let Some(id) = found {
-        return Ok(id);
+async fn upsert_user(tx: &mut PgConnection, clerk_user_id: &str) -> Result<Uuid, TenancyError> {
+    let found: Option<(Uuid, bool)> =
+        sqlx::query_as("SELECT id, deleted_at IS NOT NULL FROM users WHERE clerk_user_id = $1")
+            .bind(clerk_user_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+    match found {
+        // `user.deleted` keeps the row (authored items stay attributed to it) but ends access.
+        Some((_, true)) => return Err(TenancyError::UserDeleted),
+        Some((id, false)) => return Ok(id),
+        None => {}
     }
-    sqlx::query_scalar(
+    Ok(sqlx::query_scalar(
         "INSERT INTO users (clerk_user_id) VALUES ($1)
          ON CONFLICT (clerk_user_id) DO UPDATE SET clerk_user_id = EXCLUDED.clerk_user_id RETURNING id",
     )
     .bind(clerk_user_id)
     .fetch_one(&mut *tx)
-    .await
+    .await?)
 }
 
 async fn sync_membership(
@@ -300,12 +326,27 @@ async fn sync_membership(
         }
         Some(_) => Ok(()),
         None => {
+            // A token minted before Clerk removed the member must not re-add them (and take a
+            // seat); a later `organizationMembership.created` clears the removal.
+            let removed: bool = sqlx::query_scalar(
+                "SELECT EXISTS (SELECT 1 FROM membership_removals WHERE org_id = $1 AND user_id = $2)",
+            )
+            .bind(org.id)
+            .bind(user_id)
+            .fetch_one(&mut *tx)
+            .await?;
+            if removed {
+                return Err(TenancyError::MembershipRemoved);
+            }
             // Serialize newcomers of this organization so concurrent first requests cannot
-            // both take the last seat.
-            let max_users: i32 = sqlx::query_scalar("SELECT max_users FROM organizations WHERE id = $1 FOR UPDATE")
-                .bind(org.id)
-                .fetch_one(&mut *tx)
-                .await?;
+            // both take the last seat. NO KEY UPDATE conflicts with other newcomers but not with
+            // the KEY SHARE lock every insert of the org's child rows takes through its foreign
+            // key, so a newcomer does not wait for all the organization's requests in flight.
+            let max_users: i32 =
+                sqlx::query_scalar("SELECT max_users FROM organizations WHERE id = $1 FOR NO KEY UPDATE")
+                    .bind(org.id)
+                    .fetch_one(&mut *tx)
+                    .await?;
             let used: i64 = sqlx::query_scalar("SELECT count(*) FROM memberships WHERE org_id = $1")
                 .bind(org.id)
                 .fetch_one(&mut *tx)
@@ -404,6 +445,36 @@ pub async fn count_members(tenant: &mut Tenant) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar("SELECT count(*) FROM memberships WHERE org_id = $1").bind(org_id).fetch_one(tenant.conn()).await
 }
 
+/// The schema's default `max_content_items` (see migrations/0001).
+pub const DEFAULT_MAX_CONTENT_ITEMS: i32 = 1000;
+
+/// The internal id of the organization with this Clerk id, if VoiceForge knows it.
+pub async fn find_organization(db: &Database, clerk_org_id: &str) -> Result<Option<Uuid>, sqlx::Error> {
+    let mut sys = System::begin(db, "look up an organization by Clerk id").await?;
+    let id = sqlx::query_scalar("SELECT id FROM organizations WHERE clerk_org_id = $1")
+        .bind(clerk_org_id)
+        .fetch_optional(sys.conn())
+        .await?;
+    sys.commit().await?;
+    Ok(id)
+}
+
+/// The organization with this Clerk id, created (named after the id) when missing; for
+/// administration that acts before any member has signed in.
+pub async fn ensure_organization(db: &Database, clerk_org_id: &str) -> Result<Uuid, sqlx::Error> {
+    let mut sys = System::begin(db, "create an organization for administration").await?;
+    sqlx::query("INSERT INTO organizations (clerk_org_id, name) VALUES ($1, $1) ON CONFLICT (clerk_org_id) DO NOTHING")
+        .bind(clerk_org_id)
+        .execute(sys.conn())
+        .await?;
+    let id = sqlx::query_scalar("SELECT id FROM organizations WHERE clerk_org_id = $1")
+        .bind(clerk_org_id)
+        .fetch_one(sys.conn())
+        .await?;
+    sys.commit().await?;
+    Ok(id)
+}
+
 /// Explicit cross-organization work (cron, webhooks, administration). Each use records its
 /// reason in `system_events`, so the bypass of the tenant wall is visible after the fact.
 pub struct System {
@@ -413,7 +484,7 @@ pub struct System {
 impl System {
     /// Opens a system transaction for `reason` (e.g. "cron: advance crawls").
     pub async fn begin(db: &Database, reason: &str) -> Result<Self, sqlx::Error> {
-        let mut tx = db.pool().begin().await?;
+        let mut tx = db.begin().await?;
         sqlx::query("SELECT set_config('app.system', 'on', true)").execute(&mut *tx).await?;
         sqlx::query("INSERT INTO system_events (reason) VALUES ($1)")
             .bind(truncate(reason, 256))

@@ -5,7 +5,7 @@ use serde::Serialize;
 use sqlx::PgConnection;
 use time::{Date, Month, OffsetDateTime};
 
-use crate::tenancy::{Tenant, count_members};
+use crate::tenancy::{Limits, Tenant, count_members};
 
 /// A metered quantity.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -21,19 +21,31 @@ pub enum Metric {
     Generations,
     /// LLM tokens (in + out) this month.
     Tokens,
-    /// Tokens sent to the embedding provider this month.
+    /// LLM prompt tokens this month (part of `Tokens`).
+    InputTokens,
+    /// LLM completion tokens this month (part of `Tokens`).
+    OutputTokens,
+    /// Tokens sent to the embedding model this month.
     EmbeddingTokens,
+    /// Pages fetched and stored by crawls this month.
+    PagesCrawled,
+    /// Authenticated API calls this month (counted at the edge, before the handler runs).
+    ApiCalls,
 }
 
 impl Metric {
     /// Every metric, in dashboard order.
-    pub const ALL: [Metric; 6] = [
+    pub const ALL: [Metric; 10] = [
         Metric::Users,
         Metric::ContentItems,
         Metric::Crawls,
         Metric::Generations,
         Metric::Tokens,
+        Metric::InputTokens,
+        Metric::OutputTokens,
         Metric::EmbeddingTokens,
+        Metric::PagesCrawled,
+        Metric::ApiCalls,
     ];
 
     /// Stored name.
@@ -44,7 +56,11 @@ impl Metric {
             Metric::Crawls => "crawls",
             Metric::Generations => "generations",
             Metric::Tokens => "tokens",
+            Metric::InputTokens => "input_tokens",
+            Metric::OutputTokens => "output_tokens",
             Metric::EmbeddingTokens => "embedding_tokens",
+            Metric::PagesCrawled => "pages_crawled",
+            Metric::ApiCalls => "api_calls",
         }
     }
 
@@ -56,13 +72,17 @@ impl Metric {
             Metric::Crawls => "Crawls this month",
             Metric::Generations => "Generations this month",
             Metric::Tokens => "Tokens this month",
+            Metric::InputTokens => "Input tokens this month",
+            Metric::OutputTokens => "Output tokens this month",
             Metric::EmbeddingTokens => "Embedding tokens this month",
+            Metric::PagesCrawled => "Pages crawled this month",
+            Metric::ApiCalls => "API calls this month",
         }
     }
 
     /// Whether the counter resets each month (otherwise it is a running total).
     pub fn is_monthly(self) -> bool {
-        matches!(self, Metric::Crawls | Metric::Generations | Metric::Tokens | Metric::EmbeddingTokens)
+        !matches!(self, Metric::Users | Metric::ContentItems)
     }
 }
 
@@ -205,6 +225,100 @@ pub async fn record(tenant: &mut Tenant, metric: Metric, quantity: i64) -> Resul
     Ok(())
 }
 
+/// Records an LLM call's tokens: the total and its input and output parts.
+pub async fn record_tokens(tenant: &mut Tenant, input: i64, output: i64) -> Result<(), sqlx::Error> {
+    record(tenant, Metric::Tokens, input + output).await?;
+    record(tenant, Metric::InputTokens, input).await?;
+    record(tenant, Metric::OutputTokens, output).await
+}
+
+/// New values for some of an organization's limits; absent ones stay.
+#[derive(Clone, Debug, Default, serde::Deserialize)]
+pub struct LimitsChange {
+    /// Seats.
+    pub max_users: Option<i32>,
+    /// Content items.
+    pub max_content_items: Option<i32>,
+    /// Crawls per month.
+    pub max_crawls_per_month: Option<i32>,
+}
+
+/// Largest value any limit may take.
+pub const MAX_LIMIT_VALUE: i32 = 1_000_000;
+
+impl LimitsChange {
+    /// Why the change cannot apply, if it cannot: nothing to change, or a value out of range.
+    pub fn problem(&self) -> Option<String> {
+        let fields = [
+            ("max_users", self.max_users),
+            ("max_content_items", self.max_content_items),
+            ("max_crawls_per_month", self.max_crawls_per_month),
+        ];
+        if fields.iter().all(|(_, v)| v.is_none()) {
+            return Some("name at least one of max_users, max_content_items, max_crawls_per_month".into());
+        }
+        fields
+            .iter()
+            .find(|(_, v)| v.is_some_and(|v| !(0..=MAX_LIMIT_VALUE).contains(&v)))
+            .map(|(name, _)| format!("{name} must be between 0 and {MAX_LIMIT_VALUE}"))
+    }
+}
+
+/// An operator's change of the organization with Clerk id `clerk_org_id`, from `ip`: applied
+/// and recorded in that organization's audit log (`limits.updated`, before and after) in one
+/// transaction. `None` when VoiceForge does not know the organization.
+pub async fn change_limits(
+    db: &crate::db::Database,
+    clerk_org_id: &str,
+    change: &LimitsChange,
+    ip: Option<std::net::IpAddr>,
+) -> Result<Option<Limits>, sqlx::Error> {
+    let mut sys = crate::tenancy::System::begin(db, "operator: change limits (look up organization)").await?;
+    let org_id: Option<uuid::Uuid> = sqlx::query_scalar("SELECT id FROM organizations WHERE clerk_org_id = $1")
+        .bind(clerk_org_id)
+        .fetch_optional(sys.conn())
+        .await?;
+    sys.commit().await?;
+    let Some(org_id) = org_id else { return Ok(None) };
+    let Some(mut tenant) = Tenant::for_system(db, org_id, "operator: change limits").await? else {
+        return Ok(None);
+    };
+    tenant.set_client_ip(ip);
+    let (before, after) = set_limits(&mut tenant, change).await?;
+    let details = serde_json::json!({"before": before, "after": after});
+    let event = crate::audit::AuditEvent::on("limits.updated", "organization", clerk_org_id).with(details);
+    crate::audit::record(&mut tenant, event).await?;
+    tenant.commit().await?;
+    Ok(Some(after))
+}
+
+/// Applies `change` to the tenant's organization; returns the limits before and after.
+/// Lowering a limit below current use is allowed: members beyond max_users lose access, and
+/// further items or crawls are refused until usage is back under it.
+pub async fn set_limits(tenant: &mut Tenant, change: &LimitsChange) -> Result<(Limits, Limits), sqlx::Error> {
+    let org_id = tenant.org().id;
+    let before: Limits = sqlx::query_as(
+        "SELECT max_users, max_content_items, max_crawls_per_month FROM organizations WHERE id = $1 FOR NO KEY UPDATE",
+    )
+    .bind(org_id)
+    .fetch_one(tenant.conn())
+    .await?;
+    let after = sqlx::query_as(
+        "UPDATE organizations
+            SET max_users = coalesce($2, max_users), max_content_items = coalesce($3, max_content_items),
+                max_crawls_per_month = coalesce($4, max_crawls_per_month), updated_at = now()
+          WHERE id = $1
+         RETURNING max_users, max_content_items, max_crawls_per_month",
+    )
+    .bind(org_id)
+    .bind(change.max_users)
+    .bind(change.max_content_items)
+    .bind(change.max_crawls_per_month)
+    .fetch_one(tenant.conn())
+    .await?;
+    Ok((before, after))
+}
+
 /// One metric of the usage report.
 #[derive(Clone, Debug, Serialize)]
 pub struct MetricUsage {
@@ -241,10 +355,13 @@ pub enum WarningLevel {
     LimitReached,
 }
 
+time::serde::format_description!(iso_date, Date, "[year]-[month]-[day]");
+
 /// A day's total of one metric.
 #[derive(Clone, Debug, Serialize, sqlx::FromRow)]
 pub struct DailyPoint {
     /// The day (UTC), `YYYY-MM-DD`.
+    #[serde(with = "iso_date")]
     pub date: Date,
     /// Metric name.
     pub metric: String,
@@ -291,7 +408,7 @@ pub async fn report(tenant: &mut Tenant, period: Period) -> Result<UsageReport, 
             Metric::Users => Some(i64::from(limits.max_users)),
             Metric::ContentItems => Some(i64::from(limits.max_content_items)),
             Metric::Crawls => Some(i64::from(limits.max_crawls_per_month)),
-            Metric::Generations | Metric::Tokens | Metric::EmbeddingTokens => None,
+            _ => None,
         };
         let percent = limit.map(|l| if l == 0 { if used > 0 { 100 } else { 0 } } else { used.saturating_mul(100) / l });
         metrics.push(MetricUsage { metric, label: metric.label(), used, limit, percent });

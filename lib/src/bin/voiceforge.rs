@@ -36,6 +36,23 @@ enum Command {
     },
     /// Apply database migrations (over DATABASE_URL_UNPOOLED when set).
     Migrate,
+    /// Import a single-tenant VoiceForge database (docs/legacy-schema.sql) into an organization.
+    ImportLegacy {
+        /// URL of the legacy database; only read.
+        #[arg(long)]
+        from: String,
+        /// Clerk id of the organization to import into (created when missing).
+        #[arg(long)]
+        org: String,
+        /// Clerk id of the user the items are attributed to (becomes an admin member).
+        #[arg(long)]
+        created_by: Option<String>,
+        /// Report counts and problems without writing anything.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Print the route table as JSON: function file → URL path.
+    Routes,
     /// Print a dev session token for `voiceforge serve` (same data folder).
     DevToken {
         /// Clerk-style organization id, created on first use.
@@ -71,6 +88,28 @@ async fn main() -> anyhow::Result<()> {
             eprintln!("migrations applied");
             Ok(())
         }
+        Command::ImportLegacy { from, org, created_by, dry_run } => {
+            use voiceforge::auth::dev::valid_clerk_id;
+            anyhow::ensure!(valid_clerk_id("org", &org), "--org must be a Clerk organization id like org_2abc");
+            if let Some(user) = &created_by {
+                anyhow::ensure!(valid_clerk_id("user", user), "--created-by must be a Clerk user id like user_2abc");
+            }
+            let settings = Settings::from_env()?;
+            let db = voiceforge::db::Database::connect_lazy(&settings)?;
+            db.ensure_safe_role().await?;
+            let options = voiceforge::legacy::ImportOptions { from, org, created_by, dry_run };
+            let report = voiceforge::legacy::import(&db, &options, &mut TerminalProgress::default()).await?;
+            print_report(&report);
+            Ok(())
+        }
+        Command::Routes => {
+            let table: serde_json::Map<String, serde_json::Value> = voiceforge::routes::Endpoint::ALL
+                .iter()
+                .map(|e| (e.function_file().to_owned(), e.path().into()))
+                .collect();
+            println!("{}", serde_json::Value::Object(table));
+            Ok(())
+        }
         Command::DevToken { org, user, role, org_name, ttl } => {
             use voiceforge::auth::dev::valid_clerk_id;
             anyhow::ensure!(valid_clerk_id("org", &org), "--org must look like org_acme");
@@ -82,5 +121,68 @@ async fn main() -> anyhow::Result<()> {
             println!("{}", issuer.mint(&org, &user, role, org_name.as_deref(), Duration::from_secs(ttl))?);
             Ok(())
         }
+    }
+}
+
+/// Progress on stderr: a redrawn bar on a terminal, a line every 100 rows otherwise.
+#[derive(Default)]
+struct TerminalProgress {
+    last_table: String,
+}
+
+impl voiceforge::legacy::Progress for TerminalProgress {
+    fn update(&mut self, table: &str, done: u64, total: u64) -> std::ops::ControlFlow<()> {
+        use std::io::{IsTerminal, Write};
+        let mut err = std::io::stderr();
+        if err.is_terminal() {
+            let width = 30u64;
+            let filled = (done * width).checked_div(total).unwrap_or(width) as usize;
+            let bar = format!("{}{}", "#".repeat(filled), ".".repeat(width as usize - filled.min(width as usize)));
+            let newline = if self.last_table != table && !self.last_table.is_empty() { "\n" } else { "" };
+            let _ = write!(err, "{newline}\r{table:>16} [{bar}] {done}/{total}");
+            if done == total {
+                let _ = writeln!(err);
+            }
+            let _ = err.flush();
+        } else if done.is_multiple_of(100) || done == total {
+            let _ = writeln!(err, "{table}: {done}/{total}");
+        }
+        self.last_table = table.to_owned();
+        std::ops::ControlFlow::Continue(())
+    }
+}
+
+fn print_report(report: &voiceforge::legacy::ImportReport) {
+    println!("{}", if report.dry_run { "Dry run: nothing was written." } else { "Import finished." });
+    println!(
+        "{:<22} {:>7} {:>9} {:>9} {:>11} {:>9} {:>8} {:>7}",
+        "table", "total", "imported", "already", "duplicates", "refused", "rebuilt", "failed"
+    );
+    for t in &report.tables {
+        println!(
+            "{:<22} {:>7} {:>9} {:>9} {:>11} {:>9} {:>8} {:>7}",
+            t.table,
+            t.total,
+            t.imported,
+            t.already_imported,
+            t.duplicates,
+            t.refused_by_limits,
+            t.rebuilt,
+            t.failed.len()
+        );
+    }
+    for t in &report.tables {
+        for f in &t.failed {
+            println!("failed: {} #{}: {}", t.table, f.legacy_id, f.reason);
+        }
+        if t.refused_by_limits > 0 {
+            println!(
+                "refused: {} {} rows by the organization's limits; raise the limit and run again to import them",
+                t.refused_by_limits, t.table
+            );
+        }
+    }
+    if report.interrupted {
+        println!("Interrupted: run the same command again to resume.");
     }
 }

@@ -200,9 +200,14 @@ pub struct EditItem {
 pub async fn update_content(
     InTenant(mut tenant): InTenant,
     ResourceId(id): ResourceId,
-    ApiJson(body): ApiJson<EditItem>,
+    body: Result<ApiJson<EditItem>, ApiError>,
 ) -> Result<ApiJson<impl Serialize>, ApiError> {
     let id = parse_id(&id)?;
+    // Another organization's item is a 404 whatever the body holds.
+    if content::get(&mut tenant, id).await?.is_none() {
+        return Err(ApiError::not_found("the content item"));
+    }
+    let ApiJson(body) = body?;
     if body.title.is_none() && body.text.is_none() {
         return Err(ApiError::bad_request("invalid_content", "send a title, a text or both"));
     }

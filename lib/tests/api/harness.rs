@@ -45,6 +45,13 @@ pub struct TestDb {
 
 impl TestDb {
     pub async fn new() -> Self {
+        let db = Self::empty().await;
+        voiceforge::db::migrate(&db.url).await.expect("migrate test database");
+        db
+    }
+
+    /// A database with no schema (pgvector only, from template1).
+    pub async fn empty() -> Self {
         let name = format!("vf_t_{}", uuid::Uuid::new_v4().simple());
         let mut admin = PgConnection::connect(&base_url()).await.expect("connect to DATABASE_URL");
         sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
@@ -52,7 +59,6 @@ impl TestDb {
             .await
             .expect("create test database");
         let url = url_for(&name);
-        voiceforge::db::migrate(&url).await.expect("migrate test database");
         let pool = PgPoolOptions::new().max_connections(20).connect(&url).await.expect("connect test database");
         Self { name, url, pool }
     }
@@ -79,6 +85,7 @@ impl Drop for TestDb {
 
 /// Settings for a test database, with `extra` variables on top.
 pub fn settings(db_url: &str, extra: &[(&str, &str)]) -> Settings {
+    voiceforge::telemetry::init();
     let mut vars: HashMap<String, String> = HashMap::new();
     vars.insert("DATABASE_URL".into(), db_url.into());
     vars.insert("VOICEFORGE_DATA_DIR".into(), DATA_DIR.display().to_string());

@@ -3,10 +3,16 @@
 
 mod harness;
 
+mod audit;
 mod auth;
 mod content;
+mod contract;
 mod http;
+mod isolation;
+mod legacy;
 mod organizations;
+mod pooler;
+mod ratelimit;
 mod schema;
 mod tenancy;
 
@@ -14,5 +20,7 @@ mod content_api;
 mod search_embedders;
 mod search_isolation;
 mod search_quality;
+mod usage;
 mod vector_conformance;
 mod vector_fake_pinecone;
+mod webhooks;

@@ -72,7 +72,7 @@ async fn migrations_can_run_twice() {
 #[tokio::test]
 async fn the_application_role_is_accepted_and_a_role_that_bypasses_rls_is_refused() {
     let db = TestDb::new().await;
-    voiceforge::db::check_role(&db.pool).await.expect("the test role is safe");
+    voiceforge::db::check_role(&mut db.pool.acquire().await.unwrap()).await.expect("the test role is safe");
 
     // Needs a superuser connection; scripts/db's cluster offers one, a provided database may not.
     let Ok(super_url) = std::env::var("DATABASE_SUPERUSER_URL") else {
@@ -82,7 +82,7 @@ async fn the_application_role_is_accepted_and_a_role_that_bypasses_rls_is_refuse
     let mut url = url::Url::parse(&super_url).unwrap();
     url.set_path(&format!("/{}", db.name));
     let superuser = sqlx::PgPool::connect(url.as_str()).await.unwrap();
-    let err = voiceforge::db::check_role(&superuser).await.unwrap_err().to_string();
+    let err = voiceforge::db::check_role(&mut superuser.acquire().await.unwrap()).await.unwrap_err().to_string();
     assert!(err.contains("superuser") && err.contains("row-level security"), "{err}");
 
     let role = format!("vf_bypass_{}", &db.name[5..17]);
@@ -95,7 +95,7 @@ async fn the_application_role_is_accepted_and_a_role_that_bypasses_rls_is_refuse
     bypass_url.set_password(Some("x")).unwrap();
     bypass_url.set_path(&format!("/{}", db.name));
     let bypass = sqlx::PgPool::connect(bypass_url.as_str()).await.unwrap();
-    let err = voiceforge::db::check_role(&bypass).await.unwrap_err().to_string();
+    let err = voiceforge::db::check_role(&mut bypass.acquire().await.unwrap()).await.unwrap_err().to_string();
     bypass.close().await;
     sqlx::query(sqlx::AssertSqlSafe(format!("DROP ROLE {role}"))).execute(&superuser).await.unwrap();
     superuser.close().await;
