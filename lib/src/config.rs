@@ -44,6 +44,59 @@ pub struct ClerkSettings {
     pub secret_key: Option<Secret>,
 }
 
+/// Which service turns text into vectors (`EMBEDDING_PROVIDER`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EmbeddingProvider {
+    /// all-MiniLM-L6-v2 in-process (the default when built with `local-embeddings`).
+    Local,
+    /// An OpenAI-compatible `/v1/embeddings` server.
+    OpenAi,
+    /// Pinecone Inference (`llama-text-embed-v2`).
+    Pinecone,
+    /// No embeddings: search is full-text only (the default without `local-embeddings`).
+    None,
+}
+
+/// Embedding settings.
+#[derive(Clone, Debug)]
+pub struct EmbeddingSettings {
+    /// The provider.
+    pub provider: EmbeddingProvider,
+    /// Model name (`EMBEDDING_MODEL`); each provider has a default.
+    pub model: Option<String>,
+    /// Vector length to request (`EMBEDDING_DIMENSIONS`); each provider has a default.
+    pub dimensions: Option<usize>,
+    /// `OPENAI_API_KEY`.
+    pub openai_api_key: Option<Secret>,
+    /// `OPENAI_BASE_URL` (default `https://api.openai.com/v1`).
+    pub openai_base_url: String,
+    /// Folder of the local model (`VOICEFORGE_MODEL_DIR`, default
+    /// `<data dir>/models/all-MiniLM-L6-v2`).
+    pub model_dir: PathBuf,
+}
+
+/// Where vectors live (`VECTOR_STORE`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum VectorStoreKind {
+    /// pgvector in the application database (default).
+    Pgvector,
+    /// A Pinecone serverless index.
+    Pinecone,
+}
+
+/// Pinecone settings (vector store and inference).
+#[derive(Clone, Debug)]
+pub struct PineconeSettings {
+    /// `PINECONE_API_KEY`.
+    pub api_key: Option<Secret>,
+    /// Data-plane host of the index (`PINECONE_INDEX_HOST`, `https://…pinecone.io`).
+    pub index_host: Option<String>,
+    /// Control plane and inference (`PINECONE_API_URL`, default `https://api.pinecone.io`).
+    pub api_url: String,
+    /// Pinned `X-Pinecone-Api-Version` (`PINECONE_API_VERSION`, default `2025-10`).
+    pub api_version: String,
+}
+
 /// Everything VoiceForge reads from its environment.
 #[derive(Clone, Debug)]
 pub struct Settings {
@@ -67,6 +120,12 @@ pub struct Settings {
     pub data_dir: PathBuf,
     /// Shared secret of Vercel cron calls (`CRON_SECRET`).
     pub cron_secret: Option<Secret>,
+    /// The embedding provider and model.
+    pub embedding: EmbeddingSettings,
+    /// The vector store.
+    pub vector_store: VectorStoreKind,
+    /// Pinecone access.
+    pub pinecone: PineconeSettings,
     /// Svix signing secret of the Clerk webhook endpoint (`CLERK_WEBHOOK_SIGNING_SECRET`, `whsec_…`).
     pub clerk_webhook_signing_secret: Option<Secret>,
     /// Bearer token of the deployment's operators (`VOICEFORGE_ADMIN_TOKEN`), e.g. to change limits.
@@ -178,6 +237,50 @@ impl Settings {
                 })
             }
         };
+        let data_dir = data_dir_from(get("VOICEFORGE_DATA_DIR"));
+        let provider = match get("EMBEDDING_PROVIDER").as_deref().map(str::to_ascii_lowercase).as_deref() {
+            None if cfg!(feature = "local-embeddings") => EmbeddingProvider::Local,
+            None => EmbeddingProvider::None,
+            Some("local") => EmbeddingProvider::Local,
+            Some("openai") => EmbeddingProvider::OpenAi,
+            Some("pinecone") => EmbeddingProvider::Pinecone,
+            Some("none") => EmbeddingProvider::None,
+            Some(other) => bail!("EMBEDDING_PROVIDER must be local, openai, pinecone or none, got {other:?}"),
+        };
+        let embedding = EmbeddingSettings {
+            provider,
+            model: get("EMBEDDING_MODEL"),
+            dimensions: match get("EMBEDDING_DIMENSIONS") {
+                None => None,
+                Some(v) => Some(
+                    v.parse::<usize>()
+                        .ok()
+                        .filter(|d| (1..=4096).contains(d))
+                        .with_context(|| format!("EMBEDDING_DIMENSIONS must be 1 to 4096, got {v:?}"))?,
+                ),
+            },
+            openai_api_key: get("OPENAI_API_KEY").map(Secret::new),
+            openai_base_url: get("OPENAI_BASE_URL").unwrap_or_else(|| "https://api.openai.com/v1".into()),
+            model_dir: get("VOICEFORGE_MODEL_DIR")
+                .map_or_else(|| data_dir.join("models").join("all-MiniLM-L6-v2"), PathBuf::from),
+        };
+        let vector_store = match get("VECTOR_STORE").as_deref().map(str::to_ascii_lowercase).as_deref() {
+            None | Some("pgvector") => VectorStoreKind::Pgvector,
+            Some("pinecone") => VectorStoreKind::Pinecone,
+            Some(other) => bail!("VECTOR_STORE must be pgvector or pinecone, got {other:?}"),
+        };
+        let pinecone = PineconeSettings {
+            api_key: get("PINECONE_API_KEY").map(Secret::new),
+            index_host: get("PINECONE_INDEX_HOST").map(|h| {
+                let h = h.trim_end_matches('/');
+                if h.contains("://") { h.to_owned() } else { format!("https://{h}") }
+            }),
+            api_url: get("PINECONE_API_URL").unwrap_or_else(|| "https://api.pinecone.io".into()),
+            api_version: get("PINECONE_API_VERSION").unwrap_or_else(|| "2025-10".into()),
+        };
+        if vector_store == VectorStoreKind::Pinecone && (pinecone.api_key.is_none() || pinecone.index_host.is_none()) {
+            bail!("VECTOR_STORE=pinecone needs PINECONE_API_KEY and PINECONE_INDEX_HOST");
+        }
         let statement_cache = parse_num("DATABASE_STATEMENT_CACHE", default_statement_cache(&database_url))? as usize;
         Ok(Self {
             database_url: Secret::new(database_url),
@@ -191,8 +294,11 @@ impl Settings {
                 .map(|o| o.trim_end_matches('/').to_owned())
                 .collect(),
             max_body_bytes: parse_num("MAX_BODY_BYTES", 1024 * 1024)? as usize,
-            data_dir: data_dir_from(get("VOICEFORGE_DATA_DIR")),
+            data_dir,
             cron_secret: get("CRON_SECRET").map(Secret::new),
+            embedding,
+            vector_store,
+            pinecone,
             clerk_webhook_signing_secret: get("CLERK_WEBHOOK_SIGNING_SECRET").map(Secret::new),
             admin_token: get("VOICEFORGE_ADMIN_TOKEN").map(Secret::new),
             rate_limits: crate::ratelimit::RateLimits::from_lookup(get)?,

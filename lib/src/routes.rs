@@ -22,6 +22,12 @@ pub enum Endpoint {
     OrganizationsUsage,
     /// `GET /api/organizations/users/{id}`
     OrganizationsUser,
+    /// `GET, POST /api/contents`
+    Contents,
+    /// `GET, PATCH, DELETE /api/contents/{id}`
+    Content,
+    /// `POST /api/search`
+    Search,
     /// `PATCH /api/organizations/limits` (deployment operators)
     OrganizationsLimits,
     /// `POST /api/webhooks/clerk`
@@ -66,6 +72,9 @@ impl Endpoint {
         Endpoint::OrganizationsUsers,
         Endpoint::OrganizationsUsage,
         Endpoint::OrganizationsUser,
+        Endpoint::Contents,
+        Endpoint::Content,
+        Endpoint::Search,
         Endpoint::OrganizationsLimits,
         Endpoint::WebhooksClerk,
         Endpoint::Audit,
@@ -93,6 +102,9 @@ impl Endpoint {
             Endpoint::OrganizationsUsers => "/api/organizations/users",
             Endpoint::OrganizationsUsage => "/api/organizations/usage",
             Endpoint::OrganizationsUser => "/api/organizations/users/{id}",
+            Endpoint::Contents => "/api/contents",
+            Endpoint::Content => "/api/contents/{id}",
+            Endpoint::Search => "/api/search",
             Endpoint::OrganizationsLimits => "/api/organizations/limits",
             Endpoint::WebhooksClerk => "/api/webhooks/clerk",
             Endpoint::Audit => "/api/audit",
@@ -121,6 +133,9 @@ impl Endpoint {
             Endpoint::OrganizationsUsers => "api/organizations/users.rs",
             Endpoint::OrganizationsUsage => "api/organizations/usage.rs",
             Endpoint::OrganizationsUser => "api/organizations/users/[id].rs",
+            Endpoint::Contents => "api/contents.rs",
+            Endpoint::Content => "api/contents/[id].rs",
+            Endpoint::Search => "api/search.rs",
             Endpoint::OrganizationsLimits => "api/organizations/limits.rs",
             Endpoint::WebhooksClerk => "api/webhooks/clerk.rs",
             Endpoint::Audit => "api/audit.rs",
@@ -165,6 +180,11 @@ impl Endpoint {
             Endpoint::CrawlPages => get(handlers::crawls::list_crawl_pages),
             Endpoint::CrawlCancel => post(handlers::crawls::cancel_crawl),
             Endpoint::CronCrawl => get(handlers::cron::get_cron_crawl),
+            Endpoint::Contents => get(handlers::contents::list_contents).post(handlers::contents::create_content),
+            Endpoint::Content => get(handlers::contents::get_content)
+                .patch(handlers::contents::update_content)
+                .delete(handlers::contents::delete_content),
+            Endpoint::Search => post(handlers::search::post_search),
             Endpoint::OrganizationsLimits => patch(handlers::limits::patch_limits),
             Endpoint::WebhooksClerk => post(handlers::webhooks::post_clerk),
             Endpoint::Audit => get(handlers::audit::list_audit),

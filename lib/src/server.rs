@@ -51,7 +51,8 @@ pub fn build_app(settings: Settings, dev_auth: bool) -> anyhow::Result<App> {
     let db = Database::connect_lazy(&settings)?;
     let verifier = TokenVerifier::new(issuers, http.clone());
     let crawler = crate::crawl::Crawler::from_settings(&settings)?;
-    Ok(App::new(AppInner { settings, db, verifier, http, crawler, dev_issuer }))
+    let retrieval = crate::search::Retrieval::from_settings(&settings, &http)?;
+    Ok(App::new(AppInner { settings, db, verifier, http, crawler, retrieval, dev_issuer }))
 }
 
 /// The local server's router: the API, dev sign-in (when on) and the frontend.
@@ -76,6 +77,9 @@ pub fn router(app: App, frontend_dir: &std::path::Path) -> Router {
 pub async fn serve(settings: Settings, options: ServeOptions) -> anyhow::Result<()> {
     let app = build_app(settings, options.dev_auth)?;
     app.db.ensure_safe_role().await?;
+    // A missing model or a model the vector store does not hold stops start-up here.
+    app.retrieval.ensure_compatible(&app.db).await?;
+    tokio::spawn(drain_outbox_forever(app.clone()));
     let router = router(app.clone(), &options.frontend_dir);
     if app.settings.crawl.local_worker {
         tokio::spawn(crawl_worker(app.clone()));
@@ -108,6 +112,20 @@ async fn crawl_worker(app: App) {
             Err(err) => tracing::warn!("crawl worker: {err:#}"),
         }
         tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    }
+}
+
+/// The local stand-in for the cron that drains the vector outbox: every few seconds.
+async fn drain_outbox_forever(app: App) {
+    loop {
+        match crate::content::drain_outbox(&app.db, &app.retrieval, crate::content::DrainBudget::default()).await {
+            Ok(r) if r.upserted + r.deleted + r.failed > 0 => {
+                tracing::info!(upserted = r.upserted, deleted = r.deleted, failed = r.failed, "vector outbox drained");
+            }
+            Ok(_) => {}
+            Err(err) => tracing::warn!("vector outbox: {err:#}"),
+        }
+        tokio::time::sleep(std::time::Duration::from_secs(3)).await;
     }
 }
 

@@ -106,7 +106,7 @@ export interface VoiceForgeApi {
   // Content library: the library branch's contract, not yet served by this branch's API.
   listContents(filter?: ContentFilter, page?: PageParams, options?: RequestOptions): Promise<Page<ContentItem>>;
   getContent(id: string, options?: RequestOptions): Promise<ContentDetail>;
-  /** 201; 403 `content_limit_reached`, 409 `duplicate_content`, 501 for a URL until supported. */
+  /** 201; 403 `content_limit_reached`, 409 `duplicate_content`, 400 `ssrf_blocked`/`not_html`, 502 `fetch_failed` for a URL that cannot be fetched. */
   createContent(content: NewContent, options?: RequestOptions): Promise<ContentDetail>;
   /** 204; admins or the member who added it. */
   deleteContent(id: string, options?: RequestOptions): Promise<void>;

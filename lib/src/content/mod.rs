@@ -1,5 +1,13 @@
 //! The content library: items an organization owns (crawled pages, manual texts, imports),
-//! deduplicated by content hash and counted against `max_content_items` atomically.
+//! deduplicated by content hash and counted against `max_content_items` atomically. Every
+//! stored or edited item is re-chunked, and its vector work queued, in the same transaction.
+
+pub mod chunking;
+pub mod chunks;
+pub mod library;
+pub mod outbox;
+
+pub use outbox::{DrainBudget, DrainReport, drain_outbox};
 
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -47,6 +55,9 @@ pub struct NewContent {
 /// A stored item.
 #[derive(Clone, Debug, Serialize, sqlx::FromRow)]
 pub struct ContentItem {
+    /// Who added it (internal user id); `None` for system work.
+    #[serde(skip)]
+    pub created_by: Option<Uuid>,
     /// Id.
     pub id: Uuid,
     /// Origin.
@@ -133,7 +144,7 @@ pub fn word_count(text: &str) -> i32 {
     text.split_whitespace().filter(|w| w.chars().any(char::is_alphanumeric)).count().min(i32::MAX as usize) as i32
 }
 
-const COLUMNS: &str = "id, source, crawl_id, url, title, description, language, markdown, word_count, content_hash, created_at, updated_at";
+pub(crate) const COLUMNS: &str = "id, created_by, source, crawl_id, url, title, description, language, markdown, word_count, content_hash, created_at, updated_at";
 
 /// Stores an item in the tenant's library: updates the item at the same URL, refuses a
 /// duplicate of another item's content, and counts a new item against the limit in the same
@@ -189,6 +200,7 @@ pub async fn store(tenant: &mut Tenant, new: NewContent) -> Result<Stored, Conte
                 .bind(new.crawl_id)
                 .fetch_one(tenant.conn())
                 .await?;
+            chunks::replace(tenant, id, &new.markdown, new.language.as_deref()).await?;
             return Ok(Stored::Updated(item));
         }
     }
@@ -233,6 +245,7 @@ pub async fn store(tenant: &mut Tenant, new: NewContent) -> Result<Stored, Conte
         return Ok(Stored::Duplicate { existing_id });
     };
     usage::record_event(tenant, Metric::ContentItems, 1).await?;
+    chunks::replace(tenant, item.id, &item.markdown, item.language.as_deref()).await?;
     Ok(Stored::Created(item))
 }
 
@@ -243,9 +256,11 @@ pub async fn get(tenant: &mut Tenant, id: Uuid) -> Result<Option<ContentItem>, s
     sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(org_id).bind(id).fetch_optional(tenant.conn()).await
 }
 
-/// Deletes an item and gives its slot back to the limit. Returns whether it existed.
+/// Deletes an item and its chunks (their vectors queued for deletion) and gives its slot
+/// back to the limit. Returns whether it existed.
 pub async fn delete(tenant: &mut Tenant, id: Uuid) -> Result<bool, sqlx::Error> {
     let org_id = tenant.org().id;
+    chunks::remove(tenant, id).await?;
     let deleted = sqlx::query("DELETE FROM contents WHERE org_id = $1 AND id = $2")
         .bind(org_id)
         .bind(id)

@@ -42,6 +42,8 @@ pub struct AppInner {
     pub http: reqwest::Client,
     /// The website crawler (its own SSRF-guarded client).
     pub crawler: crate::crawl::Crawler,
+    /// The embedder and vector store of the content library.
+    pub retrieval: crate::search::Retrieval,
     /// The local dev issuer, present only under `voiceforge serve`.
     #[cfg(feature = "cli")]
     pub dev_issuer: Option<Arc<crate::auth::dev::DevIssuer>>,

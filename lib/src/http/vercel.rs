@@ -75,12 +75,14 @@ fn build_app() -> anyhow::Result<App> {
     let verifier = TokenVerifier::new(crate::http::clerk_issuers(&settings), http.clone());
     let db = Database::connect_lazy(&settings)?;
     let crawler = crate::crawl::Crawler::from_settings(&settings)?;
+    let retrieval = crate::search::Retrieval::from_settings(&settings, &http)?;
     Ok(App::new(AppInner {
         settings,
         db,
         verifier,
         http,
         crawler,
+        retrieval,
         #[cfg(feature = "cli")]
         dev_issuer: None,
     }))

@@ -93,10 +93,18 @@ pub fn settings(db_url: &str, extra: &[(&str, &str)]) -> Settings {
     // Tests start many crawls and generations quickly; the rate-limit tests set their own budgets.
     vars.insert("RATE_LIMIT_CRAWL_STARTS".into(), "1000,1000".into());
     vars.insert("RATE_LIMIT_GENERATION".into(), "1000,1000".into());
+    vars.insert("VOICEFORGE_MODEL_DIR".into(), model_dir().display().to_string());
     for (k, v) in extra {
         vars.insert((*k).into(), (*v).into());
     }
     Settings::from_lookup(|k| vars.get(k).cloned()).expect("test settings")
+}
+
+/// The local embedding model (scripts/test fetches it with scripts/model).
+pub fn model_dir() -> PathBuf {
+    std::env::var_os("VOICEFORGE_MODEL_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.voiceforge/models/all-MiniLM-L6-v2"))
 }
 
 /// The app on a fresh database, with the dev issuer on.

@@ -75,6 +75,14 @@ async fn seed_victim(t: &TestApp) {
         .request(post("/api/generate", json!({"template_id": template_id, "inputs": {"topic": "victim launch"}})))
         .await;
     assert_eq!(generation.status, 201, "{}", String::from_utf8_lossy(&generation.body));
+
+    let item = json!({"title": "victim handbook", "text": "The victim organization's private notes."});
+    let req = Request::post("/api/contents")
+        .header("authorization", format!("Bearer {token}"))
+        .header("content-type", "application/json")
+        .body(Body::from(item.to_string()))
+        .unwrap();
+    assert_eq!(t.request(req).await.status, 201);
 }
 
 /// An id of org B's object for a route's `{id}`, by the table behind the route.
@@ -93,6 +101,10 @@ async fn victim_id(t: &TestApp, path: &str) -> String {
         }
         p if p.starts_with("/api/generations/") => {
             "SELECT g.id::text FROM generations g JOIN organizations o ON o.id = g.org_id WHERE o.clerk_org_id = 'org_victim' LIMIT 1"
+        }
+        p if p.starts_with("/api/contents/") => {
+            "SELECT c.id::text FROM contents c JOIN organizations o ON o.id = c.org_id
+              WHERE o.clerk_org_id = 'org_victim' LIMIT 1"
         }
         other => panic!("the isolation matrix needs a victim id for {other}: add its table here"),
     };

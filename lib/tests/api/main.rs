@@ -19,6 +19,13 @@ mod ratelimit;
 mod schema;
 mod templates;
 mod tenancy;
+
+mod content_api;
+mod search_embedders;
+mod search_isolation;
+mod search_quality;
 mod usage;
+mod vector_conformance;
+mod vector_fake_pinecone;
 mod voice;
 mod webhooks;
