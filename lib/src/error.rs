@@ -137,7 +137,15 @@ impl std::fmt::Display for ApiError {
 
 impl From<sqlx::Error> for ApiError {
     fn from(err: sqlx::Error) -> Self {
-        if is_unavailable(&err) {
+        if is_lock_conflict(&err) {
+            let mut busy = Self::unavailable(
+                "database_busy",
+                "the database was busy with a conflicting change; retry",
+                err.into(),
+            );
+            busy.retry_after = Some(1);
+            busy
+        } else if is_unavailable(&err) {
             Self::unavailable("database_unavailable", "the database is unavailable; try again shortly", err.into())
         } else {
             Self::internal(err)
@@ -158,6 +166,12 @@ impl From<anyhow::Error> for ApiError {
 }
 
 impl std::error::Error for ApiError {}
+
+/// Whether Postgres aborted the transaction to break a lock cycle (deadlock, serialization
+/// failure): nothing of it remains and the same work can simply run again.
+pub fn is_lock_conflict(err: &sqlx::Error) -> bool {
+    matches!(err, sqlx::Error::Database(db) if matches!(db.code().as_deref(), Some("40P01" | "40001")))
+}
 
 /// Whether a database error means "cannot reach the database" rather than "bad query".
 pub fn is_unavailable(err: &sqlx::Error) -> bool {

@@ -137,6 +137,22 @@ impl Tenant {
     /// membership on first sight and following role changes in the token. A newcomer who
     /// would exceed the organization's seats is refused and nothing is written.
     pub async fn begin(db: &Database, identity: &Identity) -> Result<Self, TenancyError> {
+        // Concurrent first requests of one organization create the same rows; Postgres may
+        // break a lock cycle between them by aborting one (deadlock or serialization
+        // failure). Nothing of an aborted attempt remains, so it is simply tried again.
+        let mut attempt = 0;
+        loop {
+            match Self::begin_once(db, identity).await {
+                Err(TenancyError::Database(err)) if attempt < 4 && crate::error::is_lock_conflict(&err) => {
+                    attempt += 1;
+                    tokio::time::sleep(std::time::Duration::from_millis(10 * attempt + u64::from(rand_jitter()))).await;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    async fn begin_once(db: &Database, identity: &Identity) -> Result<Self, TenancyError> {
         let mut tx = db.begin().await?;
         sqlx::query("SELECT set_config('app.clerk_org_id', $1, true), set_config('app.clerk_user_id', $2, true)")
             .bind(&identity.org_id)
@@ -237,6 +253,11 @@ impl Tenant {
     pub async fn commit(self) -> Result<(), sqlx::Error> {
         self.tx.commit().await
     }
+}
+
+/// A few milliseconds of jitter, so retried transactions do not collide again in step.
+fn rand_jitter() -> u8 {
+    (std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos()) % 20) as u8
 }
 
 async fn set_org(tx: &mut PgConnection, org_id: Uuid) -> Result<(), sqlx::Error> {

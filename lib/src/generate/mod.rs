@@ -12,4 +12,4 @@ pub mod templates;
 pub mod text;
 pub mod voice;
 
-pub use retrieve::{FullTextRetriever, Retriever, Source};
+pub use retrieve::{FullTextRetriever, HybridRetriever, Retriever, Source};

@@ -120,6 +120,44 @@ impl Retriever for FullTextRetriever {
     }
 }
 
+/// The library's hybrid search (vector similarity fused with full-text rank over chunks),
+/// falling back to [`FullTextRetriever`] while nothing is chunked or embedded yet (a library
+/// whose outbox has not drained) so a draft always rests on the library.
+pub struct HybridRetriever<'a> {
+    /// Embedder and vector store.
+    pub retrieval: &'a crate::search::Retrieval,
+    /// For the store's compatibility check.
+    pub db: &'a crate::db::Database,
+}
+
+impl Retriever for HybridRetriever<'_> {
+    async fn retrieve(
+        &self,
+        tenant: &mut Tenant,
+        query: &str,
+        k: usize,
+        content_ids: Option<&[Uuid]>,
+    ) -> anyhow::Result<Vec<Source>> {
+        let q =
+            crate::search::SearchQuery { query: query.to_owned(), k, content_ids: content_ids.map(<[Uuid]>::to_vec) };
+        let found = crate::search::search(tenant, self.retrieval, self.db, &q).await?;
+        if found.results.is_empty() {
+            return FullTextRetriever.retrieve(tenant, query, k, content_ids).await;
+        }
+        Ok(found
+            .results
+            .into_iter()
+            .map(|hit| Source {
+                content_id: hit.content_id,
+                title: hit.title,
+                url: hit.url,
+                text: hit.snippet,
+                score: hit.score as f32,
+            })
+            .collect())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

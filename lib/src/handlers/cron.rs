@@ -12,13 +12,25 @@ use crate::{
     http::{App, json::ApiJson},
 };
 
+/// What one cron invocation did.
+#[derive(serde::Serialize)]
+pub struct CronReport {
+    /// Crawls advanced, leases reclaimed, schedules started.
+    #[serde(flatten)]
+    pub sweep: Sweep,
+    /// Vector outbox work done after the crawls (embeddings written, vectors removed).
+    pub outbox: crate::content::DrainReport,
+}
+
 /// Advances every unfinished crawl across organizations within the invocation's budget,
-/// reclaims expired leases and starts due scheduled re-crawls.
-pub async fn get_cron_crawl(State(app): State<App>, headers: HeaderMap) -> Result<ApiJson<Sweep>, ApiError> {
+/// reclaims expired leases and starts due scheduled re-crawls, then drains the vector outbox
+/// so crawled and edited items become searchable without a long-running worker.
+pub async fn get_cron_crawl(State(app): State<App>, headers: HeaderMap) -> Result<ApiJson<CronReport>, ApiError> {
     authorize(&app, &headers)?;
     let deadline = tokio::time::Instant::now() + app.settings.crawl.invocation_budget;
     let sweep = app.crawler.advance_all(&app.db, deadline).await?;
-    Ok(ApiJson(sweep))
+    let outbox = crate::content::drain_outbox(&app.db, &app.retrieval, crate::content::DrainBudget::default()).await?;
+    Ok(ApiJson(CronReport { sweep, outbox }))
 }
 
 fn authorize(app: &App, headers: &HeaderMap) -> Result<(), ApiError> {

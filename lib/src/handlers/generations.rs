@@ -22,7 +22,7 @@ use crate::{
     auth::Identity,
     error::ApiError,
     generate::{
-        FullTextRetriever,
+        HybridRetriever,
         generation::{self, GenerateError, GenerateRequest, Generation, Prepared},
         providers::{Completion, Provider, ProviderError},
     },
@@ -101,7 +101,8 @@ pub async fn post_generate(
         || headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|v| v.contains("text/event-stream"));
 
     let mut tenant = member.tenant(&app).await?;
-    let prepared = generation::prepare(&mut tenant, &FullTextRetriever, &req).await?;
+    let retriever = HybridRetriever { retrieval: &app.retrieval, db: &app.db };
+    let prepared = generation::prepare(&mut tenant, &retriever, &req).await?;
     tenant.commit().await?;
 
     if wants_stream {

@@ -56,6 +56,21 @@ impl FromRequestParts<App> for InTenant {
 /// when either is empty, with nothing taken) and counts the API call. Kept apart so the
 /// bucket and counter rows are locked for a few statements, not for the whole request.
 async fn admit(app: &App, identity: &Identity, class: RouteClass) -> Result<(), ApiError> {
+    // Bucket and counter rows are shared by the org's concurrent requests: a transaction that
+    // Postgres aborts to break a lock cycle left nothing behind and is tried again.
+    let mut attempt = 0;
+    loop {
+        match admit_once(app, identity, class).await {
+            Err(err) if err.code() == "database_busy" && attempt < 3 => {
+                attempt += 1;
+                tokio::time::sleep(std::time::Duration::from_millis(15 * attempt)).await;
+            }
+            other => return other,
+        }
+    }
+}
+
+async fn admit_once(app: &App, identity: &Identity, class: RouteClass) -> Result<(), ApiError> {
     let mut gate = Tenant::begin(&app.db, identity).await?;
     // On refusal `gate` is dropped uncommitted: a token taken from the first bucket returns.
     ratelimit::check(&mut gate, &app.settings.rate_limits, class).await?;

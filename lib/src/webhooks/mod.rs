@@ -52,10 +52,13 @@ pub async fn process(app: &App, svix_id: &str, delivery: &Delivery) -> anyhow::R
 }
 
 /// Hook for what an organization holds outside Postgres, run before its rows are deleted so
-/// a failure leaves everything in place for Svix's retry: its vector namespace
-/// (`VectorStore::delete_namespace` of `org_<uuid>`) is deleted here once the vector store
-/// exists. Must be idempotent.
-pub async fn on_org_deleted(_app: &App, org_id: Uuid) -> anyhow::Result<()> {
+/// a failure leaves everything in place for Svix's retry: here its vector namespace
+/// (`org_<uuid>` in Pinecone; its rows in pgvector) is deleted. Idempotent.
+pub async fn on_org_deleted(app: &App, org_id: Uuid) -> anyhow::Result<()> {
     tracing::info!(%org_id, "organization deleted in Clerk; removing its data");
-    Ok(())
+    app.retrieval
+        .store()
+        .delete_namespace(&app.db, org_id)
+        .await
+        .map_err(|e| anyhow::anyhow!("deleting the vector namespace of org {org_id}: {e}"))
 }
