@@ -166,19 +166,13 @@ pub async fn import(
 /// Runs `f` in a read-only transaction of the legacy connection, rolled back afterwards.
 async fn read_only<T>(
     conn: &mut PgConnection,
-    f: impl for<'c> FnOnce(&'c mut PgConnection) -> futures_util_boxed::BoxFuture<'c, Result<T, sqlx::Error>>,
+    f: impl for<'c> FnOnce(&'c mut PgConnection) -> futures_util::future::BoxFuture<'c, Result<T, sqlx::Error>>,
 ) -> Result<T, sqlx::Error> {
     let mut tx = conn.begin().await?;
     sqlx::raw_sql("SET TRANSACTION READ ONLY").execute(&mut *tx).await?;
     let out = f(&mut tx).await;
     tx.rollback().await?;
     out
-}
-
-/// A boxed future, for the read-only helper's callback.
-mod futures_util_boxed {
-    /// A pinned, boxed, sendable future.
-    pub type BoxFuture<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
 }
 
 async fn count(legacy: &mut PgConnection, table: &'static str) -> anyhow::Result<u64> {
