@@ -3,7 +3,8 @@ import { Route, Routes } from "react-router";
 import { describe, expect, it, vi } from "vitest";
 import { ApiError } from "../../api/client";
 import type { VoiceForgeApi } from "../../api/client";
-import { crawl, crawlPage, fakeApi, problem } from "../../test/fixtures";
+import { useUsage } from "../../api/queries";
+import { crawl, crawlPage, fakeApi, problem, usageReport } from "../../test/fixtures";
 import { renderWithApi } from "../../test/render";
 import { CrawlDetailPage } from "./CrawlDetailPage";
 
@@ -59,6 +60,38 @@ describe("CrawlDetailPage", () => {
     await vi.waitFor(() => expect(cancelCrawl).toHaveBeenCalledWith("c1"));
     expect(await screen.findByText("Cancelled")).toBeTruthy();
     expect(screen.queryByRole("button", { name: "Cancel crawl" })).toBeNull();
+  });
+
+  it("refreshes usage once the crawl it shows ends", async () => {
+    let status: "running" | "cancelled" = "running";
+    const getUsage = vi.fn(async () => usageReport());
+    const api = fakeApi({
+      getCrawl: async () => crawl({ id: "c1", status }),
+      listCrawlPages: async () => ({ items: [], next_cursor: null }),
+      cancelCrawl: async () => {
+        status = "cancelled";
+        return crawl({ id: "c1", status });
+      },
+      getUsage,
+    });
+    // The usage banner's stand-in.
+    function UsageObserver() {
+      useUsage();
+      return null;
+    }
+    renderWithApi(
+      <>
+        <Routes>
+          <Route path="/crawls/:id" element={<CrawlDetailPage />} />
+        </Routes>
+        <UsageObserver />
+      </>,
+      { api, route: "/crawls/c1" },
+    );
+
+    fireEvent.click(await screen.findByRole("button", { name: "Cancel crawl" }));
+    await screen.findByText("Cancelled");
+    await vi.waitFor(() => expect(getUsage).toHaveBeenCalledTimes(2));
   });
 
   it("shows the detail when cancelling a crawl that already ended", async () => {

@@ -6,11 +6,13 @@ import { EmptyState, ErrorState, LoadingState } from "../../components/StateView
 import { formatDateTime, formatNumber } from "../../format";
 import { CrawlProgress } from "./CrawlProgress";
 import { CrawlStatusBadge } from "./CrawlStatusBadge";
+import { useLibraryRefresh } from "./useLibraryRefresh";
 import "./crawls.css";
 
 export function CrawlDetailPage() {
   const { id = "" } = useParams();
   const crawl = useCrawl(id);
+  useLibraryRefresh(crawl.data ? [crawl.data] : undefined);
 
   let body;
   if (crawl.isPending) {
