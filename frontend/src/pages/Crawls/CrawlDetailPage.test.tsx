@@ -108,14 +108,28 @@ describe("CrawlDetailPage", () => {
     expect((await screen.findByRole("alert")).textContent).toContain("the crawl already ended");
   });
 
-  it("shows not found as the API says it", async () => {
+  it("says an unknown or another organization's crawl does not exist, with no retry", async () => {
     const api = fakeApi({
       getCrawl: async () => {
-        throw new ApiError(problem({ status: 404, code: "not_found", detail: "no such crawl" }));
+        throw new ApiError(problem({ status: 404, code: "not_found", detail: "the crawl was not found" }));
       },
     });
     renderDetail(api);
-    expect((await screen.findByRole("alert")).textContent).toContain("no such crawl");
+    expect(await screen.findByText("No such crawl.")).toBeTruthy();
+    expect(screen.getByRole("link", { name: "See all crawls" }).getAttribute("href")).toBe("/crawls");
+    expect(screen.queryByRole("button", { name: "Try again" })).toBeNull();
+    expect(screen.queryByRole("button", { name: "Cancel crawl" })).toBeNull();
+  });
+
+  it("offers a retry when the crawl could not be loaded", async () => {
+    const api = fakeApi({
+      getCrawl: async () => {
+        throw new ApiError(problem({ status: 503, code: "database_unavailable", detail: "Try again soon." }));
+      },
+    });
+    renderDetail(api);
+    expect((await screen.findByRole("alert")).textContent).toContain("Try again soon.");
+    expect(screen.getByRole("button", { name: "Try again" })).toBeTruthy();
   });
 
   it("says when no pages are known yet", async () => {

@@ -51,6 +51,14 @@ describe("CrawlsPage", () => {
     expect(within(running).getByRole("link").getAttribute("href")).toBe("/crawls/c1");
   });
 
+  it("says page, not pages, when one page is known", async () => {
+    const one = crawl({ id: "c1", url: "https://acme.example/", status: "running" });
+    const api = base({ listCrawls: list([{ ...one, pages: { ...one.pages, discovered: 1, queued: 1 } }]) });
+    renderWithApi(<CrawlsPage />, { api });
+    const bar = within(await screen.findByRole("listitem", { name: "https://acme.example/" })).getByRole("progressbar");
+    expect(bar.getAttribute("aria-valuetext")).toBe("0 of 1 page");
+  });
+
   it("polls while a crawl is running and stops once it ends", async () => {
     vi.useFakeTimers({ shouldAdvanceTime: true });
     try {
