@@ -6,7 +6,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import http from "node:http";
-import { baseUrl, eventually, launch, meterUsed, newPage, screenshot, signIn } from "./browser.mjs";
+import { baseUrl, eventually, launch, meterUsed, newPage, screenshot as fullPageShot, signIn } from "./browser.mjs";
 
 const orgA = { org: "org_e2e_crawl_a", orgName: "Northwind E2E", user: "user_nora", role: "admin" };
 const orgB = { org: "org_e2e_crawl_b", orgName: "Initech E2E", user: "user_ike", role: "member" };
@@ -142,6 +142,8 @@ before(async () => {
   site = await startSite({ held: (path) => path.startsWith("/blog/") && path !== "/blog/" });
   stuckSite = await startSite({ held: (path) => path === "/" });
   page = await newPage(browser);
+  // Generous: scripts/test may run this beside compilers on a busy machine.
+  page.setDefaultTimeout(60_000);
 });
 after(async () => {
   site?.release();
@@ -151,6 +153,12 @@ after(async () => {
 });
 
 const nav = () => page.getByRole("navigation", { name: "Main" });
+
+/** Screenshots from the top: the app keeps the previous page's scroll offset (see the report). */
+async function screenshot(p, name) {
+  await p.evaluate(() => window.scrollTo(0, 0));
+  await fullPageShot(p, name);
+}
 
 test("the dashboard shows the usage before anything is crawled", async () => {
   await signIn(page, orgA);
@@ -188,7 +196,7 @@ test("an admin starts a crawl and watches it run to completion in the list", asy
   await progress.waitFor();
   await eventually(async () => {
     assert.match(await row.locator(".crawl-status").innerText(), /Queued|Running/);
-    assert.match((await progress.getAttribute("aria-valuetext")) ?? "", /of \d+ pages/, "pages are discovered");
+    assert.match((await progress.getAttribute("aria-valuetext")) ?? "", /of \d+ pages?/, "pages are discovered");
   }, "the running crawl shows how many pages are done");
   await screenshot(page, "crawls-running");
 
@@ -208,7 +216,7 @@ test("as soon as the crawl ends, the library and the dashboard count its pages",
   await eventually(
     async () => assert.equal(await table.locator("tbody tr").count(), state.stored),
     "the library lists the crawled pages",
-    { timeout: 10_000 },
+    { timeout: 30_000 },
   );
   await nav().getByRole("link", { name: "Dashboard" }).click();
   await eventually(
@@ -217,7 +225,7 @@ test("as soon as the crawl ends, the library and the dashboard count its pages",
       assert.equal(await meterUsed(page, "Crawls this month"), state.before.crawls + 1);
     },
     "the dashboard counts the crawl and its items",
-    { timeout: 10_000 },
+    { timeout: 30_000 },
   );
 });
 
@@ -237,7 +245,8 @@ test("the crawl's page lists every page with its outcome", async () => {
   const table = page.getByRole("table", { name: "Pages of this crawl and their outcomes" });
   await table.waitFor();
   const rowOf = (path) => table.getByRole("row").filter({ has: page.getByRole("rowheader", { name: site.url.replace(/\/$/, "") + path, exact: true }) });
-  assert.match(await rowOf("/blog/cold-brew").innerText(), /New item\s+—?\s*200/);
+  // (A held post may show "2 attempts" when the machine is slow: the crawler's 15 s timeout retried it.)
+  assert.match(await rowOf("/blog/cold-brew").innerText(), /New item\b.*\s200\s/);
   assert.match(await rowOf("/old-menu").innerText(), /Failed\s+http_404\b.*\s404\s/);
   assert.match(await rowOf("/private/notes").innerText(), /Skipped\s+robots_disallowed/);
   // Stored pages link to their library item.
@@ -306,12 +315,13 @@ test("the library finds a crawled passage and shows the item's chunks", async ()
   await screenshot(page, "library-search");
   await hit.getByRole("link", { name: "Cold brew for warm evenings" }).click();
 
-  await page.waitForURL(new RegExp(`${state.coldBrewHref}$`));
+  await page.waitForURL(/\/library\/[0-9a-f-]{36}$/);
+  state.coldBrewId = page.url().split("/").pop();
+  if (state.coldBrewHref) assert.equal(`/library/${state.coldBrewId}`, state.coldBrewHref, "the crawl's page links the same item");
   await page.getByRole("heading", { name: "Cold brew for warm evenings", level: 1 }).waitFor();
   await page.getByRole("heading", { name: /^Chunks \([1-9]\d*\)$/ }).waitFor();
   await page.locator(".chunk-list .chunk-text").filter({ hasText: PHRASE }).waitFor();
   assert.match(await page.getByRole("region", { name: "About this item" }).innerText(), /crawl/);
-  state.coldBrewId = state.coldBrewHref.split("/").pop();
   await screenshot(page, "content-detail");
 });
 
@@ -344,7 +354,8 @@ test("an item added by hand can be deleted after confirming", async () => {
     "the deleted item leaves the list",
   );
   await page.goto(`${baseUrl}/library/${manualId}`);
-  await page.getByRole("alert").getByText(/not found/i).waitFor();
+  await page.getByText("This item is not in your library.").waitFor();
+  assert.equal(await page.getByRole("button", { name: "Try again" }).count(), 0, "asking again cannot bring it back");
 });
 
 test("the dashboard shows the new content items and crawls", async () => {
@@ -356,13 +367,32 @@ test("the dashboard shows the new content items and crawls", async () => {
     assert.equal(await meterUsed(page, "Crawls this month"), state.before.crawls + 2, "both crawls count");
     assert.equal(await meterUsed(page, "Content items"), state.before.contentItems + state.stored, "crawled pages count");
   }, "the meters show the crawls and the crawled items");
+  // Nothing hidden may stretch the page below its content (the chart's screen-reader table did).
+  const { scrollHeight, contentBottom } = await page.evaluate(() => ({
+    scrollHeight: document.documentElement.scrollHeight,
+    contentBottom: Math.max(window.innerHeight, document.querySelector("main").getBoundingClientRect().bottom + window.scrollY),
+  }));
+  assert.ok(scrollHeight <= contentBottom + 1, `the dashboard is ${scrollHeight}px tall for ${contentBottom}px of content`);
   await screenshot(page, "dashboard-usage");
   await page.context().close();
 });
 
+test(
+  "the dashboard counts the pages crawled this month",
+  { todo: "the crawler never records usage::Metric::PagesCrawled, so this meter stays at 0 (lib/src/crawl)" },
+  async () => {
+    const check = await newPage(browser);
+    await signIn(check, orgA);
+    // Eight frontier pages, seven of them fetched (robots.txt kept one out); the cancelled crawl fetched none.
+    assert.ok((await meterUsed(check, "Pages crawled this month")) >= 7, "pages crawled");
+    await check.context().close();
+  },
+);
+
 test("a member of another organization sees none of the crawls or library items", async () => {
   assert.ok(state.crawlId && state.coldBrewId, "the first organization's crawl ran");
   const other = await newPage(browser);
+  other.setDefaultTimeout(60_000);
   await signIn(other, orgB);
   const otherNav = other.getByRole("navigation", { name: "Main" });
 
@@ -383,12 +413,12 @@ test("a member of another organization sees none of the crawls or library items"
   await screenshot(other, "library-other-org");
 
   await other.goto(`${baseUrl}/library/${state.coldBrewId}`);
-  await other.getByRole("alert").getByText(/not found/i).waitFor();
+  await other.getByText("This item is not in your library.").waitFor();
   assert.ok(!(await other.locator("main").innerText()).includes("Cold brew"), "no trace of the item");
   await screenshot(other, "content-other-org");
 
   await other.goto(`${baseUrl}/crawls/${state.crawlId}`);
-  await other.getByRole("alert").getByText(/not found/i).waitFor();
+  await other.getByText("No such crawl.").waitFor();
   assert.ok(!(await other.locator("main").innerText()).includes(site.url), "no trace of the crawl");
   await other.context().close();
 });
