@@ -50,3 +50,29 @@ export async function signIn(page, { org, user, role, orgName }) {
 export async function screenshot(page, name) {
   await page.screenshot({ path: path.join(shotsDir, `${name}.png`), fullPage: true });
 }
+
+/**
+ * Retries `check` (which throws while its condition is unmet) every `interval` ms until it
+ * passes or `timeout` ms have passed; then rethrows its last error, prefixed by `what`.
+ */
+export async function eventually(check, what = "condition", { timeout = 30_000, interval = 250 } = {}) {
+  const deadline = Date.now() + timeout;
+  for (;;) {
+    try {
+      return await check();
+    } catch (error) {
+      if (Date.now() >= deadline) {
+        error.message = `${what}: still failing after ${timeout} ms: ${error.message}`;
+        throw error;
+      }
+    }
+    await new Promise((resolve) => setTimeout(resolve, interval));
+  }
+}
+
+/** The `used` number of a dashboard usage meter, by its label ("Content items", "Crawls this month"). */
+export async function meterUsed(page, label) {
+  const card = page.getByRole("list", { name: "Usage meters" }).getByRole("listitem", { name: label, exact: true });
+  const text = await card.locator(".meter-amount strong").innerText();
+  return Number(text.replace(/[^\d]/g, ""));
+}

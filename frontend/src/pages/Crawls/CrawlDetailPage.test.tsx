@@ -3,7 +3,8 @@ import { Route, Routes } from "react-router";
 import { describe, expect, it, vi } from "vitest";
 import { ApiError } from "../../api/client";
 import type { VoiceForgeApi } from "../../api/client";
-import { crawl, crawlPage, fakeApi, problem } from "../../test/fixtures";
+import { useUsage } from "../../api/queries";
+import { crawl, crawlPage, fakeApi, problem, usageReport } from "../../test/fixtures";
 import { renderWithApi } from "../../test/render";
 import { CrawlDetailPage } from "./CrawlDetailPage";
 
@@ -61,6 +62,38 @@ describe("CrawlDetailPage", () => {
     expect(screen.queryByRole("button", { name: "Cancel crawl" })).toBeNull();
   });
 
+  it("refreshes usage once the crawl it shows ends", async () => {
+    let status: "running" | "cancelled" = "running";
+    const getUsage = vi.fn(async () => usageReport());
+    const api = fakeApi({
+      getCrawl: async () => crawl({ id: "c1", status }),
+      listCrawlPages: async () => ({ items: [], next_cursor: null }),
+      cancelCrawl: async () => {
+        status = "cancelled";
+        return crawl({ id: "c1", status });
+      },
+      getUsage,
+    });
+    // The usage banner's stand-in.
+    function UsageObserver() {
+      useUsage();
+      return null;
+    }
+    renderWithApi(
+      <>
+        <Routes>
+          <Route path="/crawls/:id" element={<CrawlDetailPage />} />
+        </Routes>
+        <UsageObserver />
+      </>,
+      { api, route: "/crawls/c1" },
+    );
+
+    fireEvent.click(await screen.findByRole("button", { name: "Cancel crawl" }));
+    await screen.findByText("Cancelled");
+    await vi.waitFor(() => expect(getUsage).toHaveBeenCalledTimes(2));
+  });
+
   it("shows the detail when cancelling a crawl that already ended", async () => {
     const api = fakeApi({
       getCrawl: async () => crawl({ id: "c1", status: "running" }),
@@ -75,14 +108,28 @@ describe("CrawlDetailPage", () => {
     expect((await screen.findByRole("alert")).textContent).toContain("the crawl already ended");
   });
 
-  it("shows not found as the API says it", async () => {
+  it("says an unknown or another organization's crawl does not exist, with no retry", async () => {
     const api = fakeApi({
       getCrawl: async () => {
-        throw new ApiError(problem({ status: 404, code: "not_found", detail: "no such crawl" }));
+        throw new ApiError(problem({ status: 404, code: "not_found", detail: "the crawl was not found" }));
       },
     });
     renderDetail(api);
-    expect((await screen.findByRole("alert")).textContent).toContain("no such crawl");
+    expect(await screen.findByText("No such crawl.")).toBeTruthy();
+    expect(screen.getByRole("link", { name: "See all crawls" }).getAttribute("href")).toBe("/crawls");
+    expect(screen.queryByRole("button", { name: "Try again" })).toBeNull();
+    expect(screen.queryByRole("button", { name: "Cancel crawl" })).toBeNull();
+  });
+
+  it("offers a retry when the crawl could not be loaded", async () => {
+    const api = fakeApi({
+      getCrawl: async () => {
+        throw new ApiError(problem({ status: 503, code: "database_unavailable", detail: "Try again soon." }));
+      },
+    });
+    renderDetail(api);
+    expect((await screen.findByRole("alert")).textContent).toContain("Try again soon.");
+    expect(screen.getByRole("button", { name: "Try again" })).toBeTruthy();
   });
 
   it("says when no pages are known yet", async () => {

@@ -1,4 +1,5 @@
 import { Link, useParams } from "react-router";
+import { isApiError } from "../../api/client";
 import { isCrawlActive, useCancelCrawl, useCrawl, useCrawlPages } from "../../api/queries";
 import type { Crawl, CrawlPage } from "../../api/types";
 import { PageHeader } from "../../components/PageHeader";
@@ -6,15 +7,24 @@ import { EmptyState, ErrorState, LoadingState } from "../../components/StateView
 import { formatDateTime, formatNumber } from "../../format";
 import { CrawlProgress } from "./CrawlProgress";
 import { CrawlStatusBadge } from "./CrawlStatusBadge";
+import { useLibraryRefresh } from "./useLibraryRefresh";
 import "./crawls.css";
 
 export function CrawlDetailPage() {
   const { id = "" } = useParams();
   const crawl = useCrawl(id);
+  useLibraryRefresh(crawl.data ? [crawl.data] : undefined);
 
   let body;
   if (crawl.isPending) {
     body = <LoadingState label="Loading the crawl…" />;
+  } else if (!crawl.data && isApiError(crawl.error) && crawl.error.status === 404) {
+    // Asking again cannot help; another organization's crawl answers exactly like a missing one.
+    body = (
+      <EmptyState title="No such crawl.">
+        The link may be wrong, or the crawl is not in this organization. <Link to="/crawls">See all crawls</Link>
+      </EmptyState>
+    );
   } else if (!crawl.data) {
     body = <ErrorState error={crawl.error} title="Could not load this crawl" onRetry={() => void crawl.refetch()} />;
   } else {

@@ -6,10 +6,11 @@ import { crawlProgress, pagesDone } from "./crawlForm";
 export function CrawlProgress({ crawl }: { crawl: Crawl }) {
   const percent = crawlProgress(crawl);
   const done = pagesDone(crawl.pages);
+  const total = Math.min(crawl.pages.discovered, crawl.options.max_pages || crawl.pages.discovered);
   const text =
     percent === null
       ? "Waiting for the first pages"
-      : `${formatNumber(done)} of ${formatNumber(Math.min(crawl.pages.discovered, crawl.options.max_pages || crawl.pages.discovered))} pages`;
+      : `${formatNumber(done)} of ${formatNumber(total)} ${total === 1 ? "page" : "pages"}`;
   return (
     <div className="crawl-progress">
       <div

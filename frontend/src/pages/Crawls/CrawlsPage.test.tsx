@@ -1,8 +1,9 @@
 import { fireEvent, screen, within } from "@testing-library/react";
 import { describe, expect, it, vi } from "vitest";
 import { ApiError } from "../../api/client";
+import { useContents, useUsage } from "../../api/queries";
 import type { Crawl, CrawlSchedule } from "../../api/types";
-import { crawl, currentOrganization, fakeApi, problem } from "../../test/fixtures";
+import { crawl, currentOrganization, fakeApi, problem, usageReport } from "../../test/fixtures";
 import { renderWithApi } from "../../test/render";
 import { CrawlsPage } from "./CrawlsPage";
 
@@ -50,6 +51,14 @@ describe("CrawlsPage", () => {
     expect(within(running).getByRole("link").getAttribute("href")).toBe("/crawls/c1");
   });
 
+  it("says page, not pages, when one page is known", async () => {
+    const one = crawl({ id: "c1", url: "https://acme.example/", status: "running" });
+    const api = base({ listCrawls: list([{ ...one, pages: { ...one.pages, discovered: 1, queued: 1 } }]) });
+    renderWithApi(<CrawlsPage />, { api });
+    const bar = within(await screen.findByRole("listitem", { name: "https://acme.example/" })).getByRole("progressbar");
+    expect(bar.getAttribute("aria-valuetext")).toBe("0 of 1 page");
+  });
+
   it("polls while a crawl is running and stops once it ends", async () => {
     vi.useFakeTimers({ shouldAdvanceTime: true });
     try {
@@ -65,6 +74,52 @@ describe("CrawlsPage", () => {
       const calls = listCrawls.mock.calls.length;
       await vi.advanceTimersByTimeAsync(5_000);
       expect(listCrawls.mock.calls.length).toBe(calls);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it("refreshes the library and usage when a crawl it shows stores pages and ends", async () => {
+    vi.useFakeTimers({ shouldAdvanceTime: true });
+    try {
+      const running = crawl({ id: "c1", status: "running" });
+      const listCrawls = vi
+        .fn()
+        .mockResolvedValueOnce({ items: [running], next_cursor: null })
+        .mockResolvedValueOnce({ items: [running], next_cursor: null })
+        .mockResolvedValue({
+          items: [crawl({ id: "c1", status: "completed", pages: { ...running.pages, stored: running.pages.stored + 5 } })],
+          next_cursor: null,
+        });
+      const listContents = vi.fn(async () => ({ items: [], next_cursor: null }));
+      const getUsage = vi.fn(async () => usageReport());
+      // Stand-ins for the usage banner and a library list cached before the crawl ended.
+      function Observers() {
+        useUsage();
+        useContents({});
+        return null;
+      }
+      renderWithApi(
+        <>
+          <CrawlsPage />
+          <Observers />
+        </>,
+        { api: base({ listCrawls, listContents, getUsage }) },
+      );
+      await screen.findByText("Running");
+      await vi.waitFor(() => expect(getUsage).toHaveBeenCalledTimes(1));
+      expect(listContents).toHaveBeenCalledTimes(1);
+
+      // A poll that finds nothing new asks for nothing else.
+      await vi.advanceTimersByTimeAsync(2_100);
+      expect(listCrawls).toHaveBeenCalledTimes(2);
+      expect(getUsage).toHaveBeenCalledTimes(1);
+      expect(listContents).toHaveBeenCalledTimes(1);
+
+      await vi.advanceTimersByTimeAsync(2_100);
+      await screen.findByText("Completed");
+      await vi.waitFor(() => expect(getUsage).toHaveBeenCalledTimes(2));
+      expect(listContents).toHaveBeenCalledTimes(2);
     } finally {
       vi.useRealTimers();
     }

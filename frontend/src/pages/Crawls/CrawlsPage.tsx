@@ -8,6 +8,7 @@ import { CrawlProgress } from "./CrawlProgress";
 import { CrawlStatusBadge } from "./CrawlStatusBadge";
 import { ScheduleEditor } from "./ScheduleEditor";
 import { StartCrawlForm } from "./StartCrawlForm";
+import { useLibraryRefresh } from "./useLibraryRefresh";
 import "./crawls.css";
 
 export function CrawlsPage() {
@@ -23,6 +24,7 @@ export function CrawlsPage() {
 
 function CrawlList() {
   const crawls = useCrawls();
+  useLibraryRefresh(crawls.data?.pages.flatMap((p) => p.items));
   let body;
   if (crawls.isPending) {
     body = <LoadingState label="Loading crawls…" />;

@@ -70,14 +70,29 @@ describe("ContentDetailPage", () => {
     expect((await screen.findByRole("alert")).textContent).toContain("only admins or the member who added it");
   });
 
-  it("shows not found as the API says it", async () => {
+  it("says an unknown or another organization's item is not in the library, with no retry", async () => {
     renderDetail(
       fakeApi({
         getContent: async () => {
-          throw new ApiError(problem({ status: 404, code: "not_found", detail: "no such item" }));
+          throw new ApiError(problem({ status: 404, code: "not_found", detail: "the content item was not found" }));
         },
       }),
     );
-    expect((await screen.findByRole("alert")).textContent).toContain("no such item");
+    expect(await screen.findByText("This item is not in your library.")).toBeTruthy();
+    expect(screen.getByRole("link", { name: "Back to the library" }).getAttribute("href")).toBe("/library");
+    expect(screen.queryByRole("button", { name: "Try again" })).toBeNull();
+    expect(screen.queryByRole("alert")).toBeNull();
+  });
+
+  it("offers a retry when the item could not be loaded", async () => {
+    renderDetail(
+      fakeApi({
+        getContent: async () => {
+          throw new ApiError(problem({ status: 503, code: "database_unavailable", detail: "Try again soon." }));
+        },
+      }),
+    );
+    expect((await screen.findByRole("alert")).textContent).toContain("Try again soon.");
+    expect(screen.getByRole("button", { name: "Try again" })).toBeTruthy();
   });
 });

@@ -1,5 +1,6 @@
 import { useEffect, useRef, useState } from "react";
 import { Link, useNavigate, useParams } from "react-router";
+import { isApiError } from "../../api/client";
 import { useContent, useDeleteContent } from "../../api/queries";
 import type { ContentDetail } from "../../api/types";
 import { PageHeader } from "../../components/PageHeader";
@@ -14,6 +15,13 @@ export function ContentDetailPage() {
   let body;
   if (content.isPending) {
     body = <LoadingState label="Loading the item…" />;
+  } else if (!content.data && isApiError(content.error) && content.error.status === 404) {
+    // Asking again cannot help; another organization's item answers exactly like a missing one.
+    body = (
+      <EmptyState title="This item is not in your library.">
+        It may have been deleted, or the link may be wrong. <Link to="/library">Back to the library</Link>
+      </EmptyState>
+    );
   } else if (!content.data) {
     body = <ErrorState error={content.error} title="Could not load this item" onRetry={() => void content.refetch()} />;
   } else {
