@@ -110,6 +110,17 @@ export function fakeApi(overrides: Partial<VoiceForgeApi> = {}): VoiceForgeApi {
     createContent: unexpected("createContent"),
     deleteContent: unexpected("deleteContent"),
     search: unexpected("search"),
+    listTemplates: unexpected("listTemplates"),
+    getTemplate: unexpected("getTemplate"),
+    createTemplate: unexpected("createTemplate"),
+    updateTemplate: unexpected("updateTemplate"),
+    deleteTemplate: unexpected("deleteTemplate"),
+    generate: unexpected("generate"),
+    listGenerations: unexpected("listGenerations"),
+    getGeneration: unexpected("getGeneration"),
+    getVoice: unexpected("getVoice"),
+    putStyleGuide: unexpected("putStyleGuide"),
+    checkVoice: unexpected("checkVoice"),
     ...overrides,
   };
 }
