@@ -46,7 +46,11 @@ export function StyleGuideEditor({ guide }: { guide: StoredStyleGuide }) {
     }
     setErrors({});
     save.mutate(parsed.guide, {
-      onSuccess: () => setSaved(true),
+      onSuccess: (stored) => {
+        // Show the guide as stored (trimmed, blanks dropped); "Saved." stays until the next edit.
+        setValues(formFromGuide(stored));
+        setSaved(true);
+      },
       onError: (error) => {
         const placed = guideErrorsFromProblem(error);
         if (placed) {

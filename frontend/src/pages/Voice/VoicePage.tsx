@@ -43,7 +43,7 @@ export function VoicePage() {
           <h2 id="guide-heading">Style guide</h2>
           <p className="muted">Drafts follow it; the voice score counts what breaks it.</p>
           {isAdmin ? (
-            <StyleGuideEditor key={voice.data.guide.updated_at ?? "new"} guide={voice.data.guide} />
+            <StyleGuideEditor guide={voice.data.guide} />
           ) : (
             <GuideReadOnly guide={voice.data.guide} />
           )}
