@@ -72,6 +72,22 @@ describe("GeneratePage", () => {
     expect(screen.getByText("Up to 300 characters")).toBeTruthy();
   });
 
+  it("says so when the template in the address is not among the organization's", async () => {
+    renderGenerate({ listTemplates: async () => page([email]), listGenerations: noHistory }, "/generate?template=t_gone");
+    expect(await screen.findByText(/The template in the address no longer exists/)).toBeTruthy();
+    expect(((screen.getByLabelText("Template")) as HTMLSelectElement).value).toBe("t1");
+  });
+
+  it("offers templates from every page of the list", async () => {
+    const listTemplates = vi
+      .fn()
+      .mockResolvedValueOnce(page([email], "cur2"))
+      .mockResolvedValueOnce(page([social]));
+    renderGenerate({ listTemplates, listGenerations: noHistory }, "/generate?template=t2");
+    expect(await screen.findByLabelText("Product")).toBeTruthy();
+    expect(listTemplates).toHaveBeenLastCalledWith({ limit: 100, cursor: "cur2" }, expect.anything());
+  });
+
   it("requires required fields before asking the API", async () => {
     const generate = vi.fn();
     renderGenerate({ listTemplates: async () => page([email]), listGenerations: noHistory, generate });

@@ -22,6 +22,12 @@ export function GeneratePage() {
     if (draft) draftRef.current?.focus();
   }, [draft]);
 
+  // Every template belongs in the choice, however many pages the list takes.
+  const { hasNextPage, isFetchingNextPage, isFetchNextPageError, fetchNextPage } = templates;
+  useEffect(() => {
+    if (hasNextPage && !isFetchingNextPage && !isFetchNextPageError) void fetchNextPage();
+  }, [hasNextPage, isFetchingNextPage, isFetchNextPageError, fetchNextPage]);
+
   let form;
   if (templates.isPending) {
     form = <LoadingState label="Loading templates…" />;
@@ -36,15 +42,24 @@ export function GeneratePage() {
         </EmptyState>
       );
     } else {
-      const chosen = list.find((t) => t.id === params.get("template")) ?? list[0]!;
+      const wanted = params.get("template");
+      const found = list.find((t) => t.id === wanted);
+      const chosen = found ?? list[0]!;
       form = (
-        <GenerateForm
+        <>
+          {wanted && !found && !hasNextPage ? (
+            <p className="notice notice-warning" role="status">
+              The template in the address no longer exists (or belongs to another organization); choose one below.
+            </p>
+          ) : null}
+          <GenerateForm
           key={chosen.id}
           templates={list}
           template={chosen}
           onTemplate={(id) => setParams({ template: id }, { replace: true })}
           onDraft={setDraft}
-        />
+          />
+        </>
       );
     }
   }

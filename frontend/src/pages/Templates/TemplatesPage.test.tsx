@@ -134,6 +134,7 @@ describe("TemplatesPage", () => {
       tone: null,
     });
     await vi.waitFor(() => expect(screen.queryByRole("form", { name: "New template" })).toBeNull());
+    expect(document.activeElement).toBe(screen.getByRole("button", { name: "New template" }));
   });
 
   it("checks the form before sending and focuses the first wrong control", async () => {

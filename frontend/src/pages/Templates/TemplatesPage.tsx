@@ -20,6 +20,14 @@ export function canChange(template: Template, me: CurrentOrganization): boolean 
 export function TemplatesPage() {
   const current = useCurrentOrganization();
   const [editing, setEditing] = useState<Editing>(null);
+  const newButtonRef = useRef<HTMLButtonElement>(null);
+  const wasEditing = useRef(false);
+
+  // When the editor closes, return focus to the page's main action rather than the body.
+  useEffect(() => {
+    if (wasEditing.current && !editing) newButtonRef.current?.focus();
+    wasEditing.current = editing !== null;
+  }, [editing]);
 
   let body;
   if (current.isPending) {
@@ -54,6 +62,7 @@ export function TemplatesPage() {
         actions={
           current.data ? (
             <button
+              ref={newButtonRef}
               type="button"
               className="button button-primary"
               aria-expanded={editing?.mode === "new"}
