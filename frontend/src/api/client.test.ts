@@ -196,6 +196,50 @@ describe("crawl and library calls (contracts from the crawl and library branches
   });
 });
 
+describe("template, generation and voice calls", () => {
+  it("sends each call to its documented path, method and body", async () => {
+    const { fetch, calls } = scriptedFetch(
+      jsonResponse({ items: [], next_cursor: null }),
+      jsonResponse({ id: "t2" }, 201),
+      jsonResponse({ id: "t1" }),
+      new Response(null, { status: 204 }),
+      jsonResponse({ id: "g1" }, 201),
+      jsonResponse({ items: [], next_cursor: null }),
+      jsonResponse({ id: "g1" }),
+      jsonResponse({ profile: null, guide: {} }),
+      jsonResponse({}),
+      jsonResponse({ score: 100, findings: [] }),
+    );
+    const api = createApiClient({ getToken: async () => "t", fetch });
+
+    await api.listTemplates({ limit: 100, cursor: "c2" });
+    await api.createTemplate({ copy_of: "t1" });
+    await api.updateTemplate("t/1", { tone: null });
+    expect(await api.deleteTemplate("t1")).toBeUndefined();
+    await api.generate({ template_id: "t1", inputs: { topic: "pricing" } });
+    await api.listGenerations({ limit: 20 });
+    await api.getGeneration("g1");
+    await api.getVoice();
+    const guide = { tone: ["warm"], preferred_terms: [], banned_words: [], do_examples: [], dont_examples: [] };
+    await api.putStyleGuide(guide);
+    await api.checkVoice("Hello");
+
+    const summary = calls.map((c) => [c.init.method, c.url, c.init.body ?? null]);
+    expect(summary).toEqual([
+      ["GET", "/api/templates?limit=100&cursor=c2", null],
+      ["POST", "/api/templates", JSON.stringify({ copy_of: "t1" })],
+      ["PATCH", "/api/templates/t%2F1", JSON.stringify({ tone: null })],
+      ["DELETE", "/api/templates/t1", null],
+      ["POST", "/api/generate", JSON.stringify({ template_id: "t1", inputs: { topic: "pricing" } })],
+      ["GET", "/api/generations?limit=20", null],
+      ["GET", "/api/generations/g1", null],
+      ["GET", "/api/voice", null],
+      ["PUT", "/api/voice/guide", JSON.stringify(guide)],
+      ["POST", "/api/voice/check", JSON.stringify({ text: "Hello" })],
+    ]);
+  });
+});
+
 describe("401 handling", () => {
   it("asks for a fresh token once and retries the request", async () => {
     const { fetch, calls } = scriptedFetch(

@@ -14,16 +14,26 @@ import type {
   CurrentOrganization,
   DevToken,
   DevTokenRequest,
+  GenerateRequest,
+  Generation,
   Health,
   OrganizationMembersPage,
   NewContent,
+  NewTemplate,
   Page,
   PageParams,
   Problem,
   SearchRequest,
   SearchResponse,
   StartCrawlRequest,
+  StoredStyleGuide,
+  StyleGuide,
+  Template,
+  TemplateCopy,
+  TemplatePatch,
   UsageReport,
+  Voice,
+  VoiceCheck,
 } from "./types";
 
 export const API_BASE = "/api";
@@ -112,6 +122,32 @@ export interface VoiceForgeApi {
   deleteContent(id: string, options?: RequestOptions): Promise<void>;
   /** Passages best matching the query (vector and full text fused). */
   search(request: SearchRequest, options?: RequestOptions): Promise<SearchResponse>;
+
+  // Templates
+  /** Oldest first; the first listing seeds the organization's built-ins. */
+  listTemplates(page?: PageParams, options?: RequestOptions): Promise<Page<Template>>;
+  getTemplate(id: string, options?: RequestOptions): Promise<Template>;
+  /** 201; any member. 400 `invalid_template` / `unknown_placeholder` / `invalid_placeholder`, 409 `template_name_taken`. */
+  createTemplate(template: NewTemplate | TemplateCopy, options?: RequestOptions): Promise<Template>;
+  /** The creator or an admin (else 403 `not_template_owner`). */
+  updateTemplate(id: string, patch: TemplatePatch, options?: RequestOptions): Promise<Template>;
+  /** 204; the creator or an admin (else 403 `not_template_owner`). */
+  deleteTemplate(id: string, options?: RequestOptions): Promise<void>;
+
+  // Generation
+  /** 201 with the stored draft; 409 `library_empty`, 400 `missing_input` / `unknown_input` / `input_too_long`. */
+  generate(request: GenerateRequest, options?: RequestOptions): Promise<Generation>;
+  /** Newest first. */
+  listGenerations(page?: PageParams, options?: RequestOptions): Promise<Page<Generation>>;
+  getGeneration(id: string, options?: RequestOptions): Promise<Generation>;
+
+  // Voice
+  /** The measured profile (null while the library is empty) and the style guide. */
+  getVoice(options?: RequestOptions): Promise<Voice>;
+  /** Admins only (else 403 `admin_required`); replaces the guide. 400 `invalid_guide` names the entry. */
+  putStyleGuide(guide: StyleGuide, options?: RequestOptions): Promise<StoredStyleGuide>;
+  /** Scores a text against the style guide and the measured voice. */
+  checkVoice(text: string, options?: RequestOptions): Promise<VoiceCheck>;
 }
 
 type Query = Record<string, string | number | null | undefined>;
@@ -199,6 +235,20 @@ export function createApiClient(options: ApiClientOptions): VoiceForgeApi {
     createContent: (content, o) => call<ContentDetail>("/contents", { ...o, method: "POST", body: content }),
     deleteContent: (id, o) => call<void>(`/contents/${encodeURIComponent(id)}`, { ...o, method: "DELETE" }),
     search: (request, o) => call<SearchResponse>("/search", { ...o, method: "POST", body: request }),
+    listTemplates: (page = {}, o) =>
+      call<Page<Template>>("/templates", { ...o, query: { limit: page.limit, cursor: page.cursor } }),
+    getTemplate: (id, o) => call<Template>(`/templates/${encodeURIComponent(id)}`, o),
+    createTemplate: (template, o) => call<Template>("/templates", { ...o, method: "POST", body: template }),
+    updateTemplate: (id, patch, o) =>
+      call<Template>(`/templates/${encodeURIComponent(id)}`, { ...o, method: "PATCH", body: patch }),
+    deleteTemplate: (id, o) => call<void>(`/templates/${encodeURIComponent(id)}`, { ...o, method: "DELETE" }),
+    generate: (request, o) => call<Generation>("/generate", { ...o, method: "POST", body: request }),
+    listGenerations: (page = {}, o) =>
+      call<Page<Generation>>("/generations", { ...o, query: { limit: page.limit, cursor: page.cursor } }),
+    getGeneration: (id, o) => call<Generation>(`/generations/${encodeURIComponent(id)}`, o),
+    getVoice: (o) => call<Voice>("/voice", o),
+    putStyleGuide: (guide, o) => call<StoredStyleGuide>("/voice/guide", { ...o, method: "PUT", body: guide }),
+    checkVoice: (text, o) => call<VoiceCheck>("/voice/check", { ...o, method: "POST", body: { text } }),
   };
 }
 

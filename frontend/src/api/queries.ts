@@ -15,8 +15,13 @@ import type {
   ContentFilter,
   Crawl,
   CrawlScheduleRequest,
+  GenerateRequest,
   NewContent,
+  NewTemplate,
   StartCrawlRequest,
+  StyleGuide,
+  TemplateCopy,
+  TemplatePatch,
 } from "./types";
 
 export const queryKeys = {
@@ -35,6 +40,11 @@ export const queryKeys = {
     ["contents", "list", filter.q ?? "", filter.source ?? "", filter.crawl_id ?? "", filter.sort ?? ""] as const,
   content: (id: string) => ["contents", "detail", id] as const,
   search: (query: string) => ["contents", "search", query] as const,
+  templates: ["templates"] as const,
+  template: (id: string) => ["templates", "detail", id] as const,
+  generations: ["generations"] as const,
+  generation: (id: string) => ["generations", "detail", id] as const,
+  voice: ["voice"] as const,
 };
 
 /** How often crawl views ask again while a crawl is queued or running. */
@@ -213,6 +223,8 @@ export function useCreateContent() {
       client.setQueryData(queryKeys.content(created.id), created);
       void client.invalidateQueries({ queryKey: queryKeys.contents });
       void client.invalidateQueries({ queryKey: ["organizations", "usage"] });
+      // The measured voice is recomputed when the library changes.
+      void client.invalidateQueries({ queryKey: queryKeys.voice });
     },
   });
 }
@@ -226,6 +238,8 @@ export function useDeleteContent() {
       client.removeQueries({ queryKey: queryKeys.content(id) });
       void client.invalidateQueries({ queryKey: queryKeys.contents });
       void client.invalidateQueries({ queryKey: ["organizations", "usage"] });
+      // The measured voice is recomputed when the library changes.
+      void client.invalidateQueries({ queryKey: queryKeys.voice });
     },
   });
 }
@@ -238,4 +252,109 @@ export function useSearch(query: string) {
     queryFn: ({ signal }) => api.search({ query }, { signal }),
     enabled: query.trim() !== "",
   });
+}
+
+export const TEMPLATES_PAGE_SIZE = 100;
+
+/** The organization's templates, oldest first (built-ins first, as the API seeds them). */
+export function useTemplates() {
+  const api = useApi();
+  return useInfiniteQuery({
+    queryKey: [...queryKeys.templates, "list"],
+    initialPageParam: null as string | null,
+    queryFn: ({ pageParam, signal }) => api.listTemplates({ limit: TEMPLATES_PAGE_SIZE, cursor: pageParam }, { signal }),
+    getNextPageParam: (lastPage) => lastPage.next_cursor,
+  });
+}
+
+export function useCreateTemplate() {
+  const api = useApi();
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: (template: NewTemplate | TemplateCopy) => api.createTemplate(template),
+    onSuccess: (created) => {
+      client.setQueryData(queryKeys.template(created.id), created);
+      void client.invalidateQueries({ queryKey: queryKeys.templates });
+    },
+  });
+}
+
+export function useUpdateTemplate() {
+  const api = useApi();
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: ({ id, patch }: { id: string; patch: TemplatePatch }) => api.updateTemplate(id, patch),
+    onSuccess: (updated) => {
+      client.setQueryData(queryKeys.template(updated.id), updated);
+      void client.invalidateQueries({ queryKey: queryKeys.templates });
+    },
+  });
+}
+
+export function useDeleteTemplate() {
+  const api = useApi();
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: (id: string) => api.deleteTemplate(id),
+    onSuccess: (_answer, id) => {
+      client.removeQueries({ queryKey: queryKeys.template(id) });
+      void client.invalidateQueries({ queryKey: queryKeys.templates });
+    },
+  });
+}
+
+export const GENERATIONS_PAGE_SIZE = 20;
+
+/** Past generations, newest first. */
+export function useGenerations(pageSize = GENERATIONS_PAGE_SIZE) {
+  const api = useApi();
+  return useInfiniteQuery({
+    queryKey: [...queryKeys.generations, "list", pageSize],
+    initialPageParam: null as string | null,
+    queryFn: ({ pageParam, signal }) => api.listGenerations({ limit: pageSize, cursor: pageParam }, { signal }),
+    getNextPageParam: (lastPage) => lastPage.next_cursor,
+  });
+}
+
+export function useGeneration(id: string) {
+  const api = useApi();
+  return useQuery({
+    queryKey: queryKeys.generation(id),
+    queryFn: ({ signal }) => api.getGeneration(id, { signal }),
+  });
+}
+
+export function useGenerate() {
+  const api = useApi();
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: (request: GenerateRequest) => api.generate(request),
+    onSuccess: (generation) => {
+      client.setQueryData(queryKeys.generation(generation.id), generation);
+      void client.invalidateQueries({ queryKey: queryKeys.generations });
+      void client.invalidateQueries({ queryKey: ["organizations", "usage"] });
+    },
+  });
+}
+
+export function useVoice() {
+  const api = useApi();
+  return useQuery({
+    queryKey: queryKeys.voice,
+    queryFn: ({ signal }) => api.getVoice({ signal }),
+  });
+}
+
+export function useSaveStyleGuide() {
+  const api = useApi();
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: (guide: StyleGuide) => api.putStyleGuide(guide),
+    onSuccess: () => void client.invalidateQueries({ queryKey: queryKeys.voice }),
+  });
+}
+
+export function useVoiceCheck() {
+  const api = useApi();
+  return useMutation({ mutationFn: (text: string) => api.checkVoice(text) });
 }

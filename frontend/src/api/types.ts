@@ -306,6 +306,196 @@ export interface SearchResponse {
   results: SearchResult[];
 }
 
+// Templates: GET/POST /api/templates, GET/PATCH/DELETE /api/templates/{id}
+export type TemplateKind = "blog_post" | "email" | "social_post" | "ad" | "landing_page" | "custom";
+
+/** A declared input of a template; `{{name}}` in the instructions refers to it. */
+export interface TemplateField {
+  /** A lowercase letter, then up to 39 of `a-z 0-9 _`. */
+  name: string;
+  /** ≤ 100 characters; the API defaults it to the name. */
+  label: string;
+  required: boolean;
+  /** 1–10,000 (default 2,000). */
+  max_length: number;
+}
+
+export interface Template {
+  id: string;
+  name: string;
+  kind: TemplateKind;
+  description: string;
+  instructions: string;
+  fields: TemplateField[];
+  /** Words aimed at (10–5,000); null: the kind's default. */
+  target_length: number | null;
+  /** Overrides the style guide's tone for this template. */
+  tone: string | null;
+  /** The built-in this template was seeded from (`email`, …); null for the organization's own. */
+  builtin: string | null;
+  /** Clerk user id of the creator; null for built-ins. */
+  created_by: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+/** A field as sent: label, required and max_length take the API's defaults when left out. */
+export type TemplateFieldInput = Pick<TemplateField, "name"> & Partial<Omit<TemplateField, "name">>;
+
+/** POST /api/templates: a new template. */
+export interface NewTemplate {
+  name: string;
+  kind: TemplateKind;
+  description?: string;
+  instructions: string;
+  fields?: TemplateFieldInput[];
+  target_length?: number | null;
+  tone?: string | null;
+}
+
+/** POST /api/templates with `copy_of`: a copy, named "<name> (copy)" unless `name` is given. */
+export interface TemplateCopy extends Partial<NewTemplate> {
+  copy_of: string;
+}
+
+/** PATCH /api/templates/{id}: any subset; `null` clears `target_length` / `tone`. */
+export type TemplatePatch = Partial<NewTemplate>;
+
+// Voice: GET /api/voice, GET/PUT /api/voice/guide, POST /api/voice/check
+export interface PreferredTerm {
+  /** What not to write. */
+  term: string;
+  /** What to write instead. */
+  replacement: string;
+}
+
+export interface StyleGuide {
+  tone: string[];
+  preferred_terms: PreferredTerm[];
+  banned_words: string[];
+  do_examples: string[];
+  dont_examples: string[];
+}
+
+export interface StoredStyleGuide extends StyleGuide {
+  /** Clerk user id of the admin who last changed it. */
+  updated_by: string | null;
+  /** null while the organization has none. */
+  updated_at: string | null;
+}
+
+export interface VoiceTerm {
+  term: string;
+  count: number;
+  /** Library items it occurs in. */
+  items: number;
+}
+
+export interface VoiceProfile {
+  /** Items the figures rest on (at most the 300 most recently changed). */
+  items: number;
+  library_items: number;
+  words: number;
+  sentences: number;
+  sentence_length: {
+    mean: number;
+    median: number;
+    stdev: number;
+    p10: number;
+    p90: number;
+    min: number;
+    max: number;
+    histogram: { range: string; count: number }[];
+  };
+  readability: {
+    flesch_reading_ease: number;
+    flesch_kincaid_grade: number;
+    words_per_sentence: number;
+    syllables_per_word: number;
+  };
+  person: {
+    we_per_1000_words: number;
+    i_per_1000_words: number;
+    you_per_1000_words: number;
+    /** `first_person_plural`, `first_person_singular` or `third_person`. */
+    voice: string;
+    /** `direct` or `indirect`. */
+    address: string;
+  };
+  contractions_per_1000_words: number;
+  /** Share of sentences (0–1). */
+  exclamation_rate: number;
+  /** Share of sentences (0–1). */
+  question_rate: number;
+  distinctive_terms: VoiceTerm[];
+  distinctive_phrases: VoiceTerm[];
+  computed_at: string;
+}
+
+export interface Voice {
+  /** null while the library is empty. */
+  profile: VoiceProfile | null;
+  guide: StoredStyleGuide;
+}
+
+export interface VoiceFinding {
+  /** `banned_word`, `preferred_term`, `sentence_too_long`, `sentence_too_short`, `exclamations`. */
+  kind: string;
+  message: string;
+  /** UTF-16 offsets into the text (JavaScript string indices). */
+  start: number;
+  end: number;
+  text: string;
+  penalty: number;
+}
+
+export interface VoiceCheck {
+  /** 0–100 */
+  score: number;
+  findings: VoiceFinding[];
+}
+
+// Generation: POST /api/generate, GET /api/generations, GET /api/generations/{id}
+export interface GenerateRequest {
+  template_id: string;
+  inputs: Record<string, string>;
+  /** Passages to retrieve, 1–20 (default 6). */
+  k?: number;
+  /** Ground the draft only in these items. */
+  content_ids?: string[];
+}
+
+export interface Citation {
+  /** The `[n]` marker's number. */
+  n: number;
+  content_id: string;
+  title: string;
+  url: string | null;
+}
+
+export interface GenerationSource extends Citation {
+  /** The passage given to the model (first 500 characters). */
+  excerpt: string;
+}
+
+export interface Generation {
+  id: string;
+  /** A snapshot; `id` is null once the template is deleted. */
+  template: { id: string | null; name: string; kind: string };
+  inputs: Record<string, string>;
+  /** The draft, with `[n]` markers that each refer to `sources[n-1]`. */
+  output: string;
+  citations: Citation[];
+  sources: GenerationSource[];
+  voice: VoiceCheck;
+  /** `openai`, `anthropic` or `extractive`. */
+  provider: string;
+  model: string;
+  usage: { input_tokens: number; output_tokens: number; total_tokens: number };
+  created_by: string | null;
+  created_at: string;
+}
+
 // POST /api/dev/token (local server only)
 export interface DevTokenRequest {
   org: string;

@@ -34,7 +34,7 @@ describe("AppLayout", () => {
 
     const nav = screen.getByRole("navigation", { name: "Main" });
     await within(nav).findByRole("link", { name: "Audit" });
-    expect(within(nav).getAllByRole("link").map((a) => a.textContent)).toEqual(["Dashboard", "Crawls", "Library", "Team", "Audit"]);
+    expect(within(nav).getAllByRole("link").map((a) => a.textContent)).toEqual(["Dashboard", "Crawls", "Library", "Templates", "Generate", "Voice", "Team", "Audit"]);
     expect(within(nav).getByRole("link", { name: "Dashboard" }).getAttribute("aria-current")).toBe("page");
     expect(screen.getByRole("button", { name: "account" })).toBeTruthy();
     expect(await screen.findByRole("heading", { level: 1, name: "Dashboard" })).toBeTruthy();
@@ -46,7 +46,7 @@ describe("AppLayout", () => {
     await screen.findByRole("heading", { level: 1, name: "Dashboard" });
 
     const nav = screen.getByRole("navigation", { name: "Main" });
-    expect(within(nav).getAllByRole("link").map((a) => a.textContent)).toEqual(["Dashboard", "Crawls", "Library", "Team"]);
+    expect(within(nav).getAllByRole("link").map((a) => a.textContent)).toEqual(["Dashboard", "Crawls", "Library", "Templates", "Generate", "Voice", "Team"]);
   });
 
   it("navigates to the team page, keeping the banner", async () => {

@@ -8,8 +8,12 @@ import { CrawlsPage } from "../pages/Crawls/CrawlsPage";
 import { ContentDetailPage } from "../pages/Library/ContentDetailPage";
 import { LibraryPage } from "../pages/Library/LibraryPage";
 import { DashboardPage } from "../pages/Dashboard/DashboardPage";
+import { GeneratePage } from "../pages/Generate/GeneratePage";
+import { GenerationPage } from "../pages/Generate/GenerationPage";
 import { NotFoundPage } from "../pages/NotFound/NotFoundPage";
 import { TeamPage } from "../pages/Team/TeamPage";
+import { TemplatesPage } from "../pages/Templates/TemplatesPage";
+import { VoicePage } from "../pages/Voice/VoicePage";
 
 export interface AppPage {
   path: string;
@@ -26,6 +30,10 @@ export const pages: AppPage[] = [
   { path: "/crawls/:id", element: <CrawlDetailPage /> },
   { path: "/library", element: <LibraryPage />, nav: "Library" },
   { path: "/library/:id", element: <ContentDetailPage /> },
+  { path: "/templates", element: <TemplatesPage />, nav: "Templates" },
+  { path: "/generate", element: <GeneratePage />, nav: "Generate" },
+  { path: "/generations/:id", element: <GenerationPage /> },
+  { path: "/voice", element: <VoicePage />, nav: "Voice" },
   { path: "/team", element: <TeamPage />, nav: "Team" },
   { path: "/audit", element: <AuditPage />, nav: "Audit", adminOnly: true },
 ];

@@ -8,11 +8,16 @@ import type {
   Crawl,
   CrawlPage,
   CurrentOrganization,
+  Generation,
   OrganizationMember,
   OrganizationMembersPage,
   Problem,
+  StoredStyleGuide,
+  Template,
   UsageMetric,
   UsageReport,
+  Voice,
+  VoiceProfile,
 } from "../api/types";
 
 export function currentOrganization(overrides: Partial<CurrentOrganization> = {}): CurrentOrganization {
@@ -110,6 +115,17 @@ export function fakeApi(overrides: Partial<VoiceForgeApi> = {}): VoiceForgeApi {
     createContent: unexpected("createContent"),
     deleteContent: unexpected("deleteContent"),
     search: unexpected("search"),
+    listTemplates: unexpected("listTemplates"),
+    getTemplate: unexpected("getTemplate"),
+    createTemplate: unexpected("createTemplate"),
+    updateTemplate: unexpected("updateTemplate"),
+    deleteTemplate: unexpected("deleteTemplate"),
+    generate: unexpected("generate"),
+    listGenerations: unexpected("listGenerations"),
+    getGeneration: unexpected("getGeneration"),
+    getVoice: unexpected("getVoice"),
+    putStyleGuide: unexpected("putStyleGuide"),
+    checkVoice: unexpected("checkVoice"),
     ...overrides,
   };
 }
@@ -194,4 +210,105 @@ export function contentDetail(overrides: Partial<ContentDetail> & Pick<ContentDe
     ],
     ...overrides,
   };
+}
+
+export function template(overrides: Partial<Template> & Pick<Template, "id">): Template {
+  return {
+    name: "Marketing email",
+    kind: "email",
+    description: "An email to customers about one topic.",
+    instructions: "Write a marketing email about {{topic}} to {{audience}}.",
+    fields: [
+      { name: "topic", label: "Topic", required: true, max_length: 300 },
+      { name: "audience", label: "Audience", required: false, max_length: 2000 },
+    ],
+    target_length: null,
+    tone: null,
+    builtin: null,
+    created_by: "user_alice",
+    created_at: "2026-11-29T07:00:00Z",
+    updated_at: "2026-11-29T07:00:00Z",
+    ...overrides,
+  };
+}
+
+export function generation(overrides: Partial<Generation> & Pick<Generation, "id">): Generation {
+  return {
+    template: { id: "t1", name: "Marketing email", kind: "email" },
+    inputs: { topic: "pricing for teams" },
+    output: "Subject: Teams\n\nOur plan costs $10 a month [1]. Returns are free [2].",
+    citations: [
+      { n: 1, content_id: "ct1", title: "Pricing", url: "https://acme.test/pricing" },
+      { n: 2, content_id: "ct2", title: "Refund policy", url: null },
+    ],
+    sources: [
+      { n: 1, content_id: "ct1", title: "Pricing", url: "https://acme.test/pricing", excerpt: "Plans start at $10." },
+      { n: 2, content_id: "ct2", title: "Refund policy", url: null, excerpt: "Returns within 30 days." },
+      { n: 3, content_id: "ct3", title: "About us", url: null, excerpt: "We are Acme." },
+    ],
+    voice: {
+      score: 80,
+      findings: [
+        { kind: "banned_word", message: "\"synergy\" is banned by the style guide", start: 0, end: 7, text: "synergy", penalty: 15 },
+        { kind: "preferred_term", message: "write \"members\" instead of \"customers\"", start: 8, end: 17, text: "customers", penalty: 5 },
+      ],
+    },
+    provider: "extractive",
+    model: "voiceforge-extractive",
+    usage: { input_tokens: 0, output_tokens: 0, total_tokens: 0 },
+    created_by: "user_alice",
+    created_at: "2026-11-29T08:00:00Z",
+    ...overrides,
+  };
+}
+
+export function styleGuide(overrides: Partial<StoredStyleGuide> = {}): StoredStyleGuide {
+  return {
+    tone: [],
+    preferred_terms: [],
+    banned_words: [],
+    do_examples: [],
+    dont_examples: [],
+    updated_by: null,
+    updated_at: null,
+    ...overrides,
+  };
+}
+
+export function voiceProfile(overrides: Partial<VoiceProfile> = {}): VoiceProfile {
+  return {
+    items: 42,
+    library_items: 42,
+    words: 18250,
+    sentences: 1012,
+    sentence_length: {
+      mean: 18.03,
+      median: 17,
+      stdev: 7.9,
+      p10: 8,
+      p90: 29,
+      min: 2,
+      max: 61,
+      histogram: [
+        { range: "1-7", count: 80 },
+        { range: "8-14", count: 300 },
+        { range: "15-21", count: 350 },
+        { range: "22-28", count: 180 },
+        { range: "29+", count: 102 },
+      ],
+    },
+    readability: { flesch_reading_ease: 61.2, flesch_kincaid_grade: 8.9, words_per_sentence: 18.03, syllables_per_word: 1.46 },
+    person: { we_per_1000_words: 21.4, i_per_1000_words: 0.5, you_per_1000_words: 30.1, voice: "first_person_plural", address: "direct" },
+    contractions_per_1000_words: 12.3,
+    exclamation_rate: 0.02,
+    question_rate: 0.05,
+    distinctive_terms: [{ term: "workspace", count: 88, items: 30 }],
+    distinctive_phrases: [{ term: "brand voice", count: 21, items: 12 }],
+    computed_at: "2026-11-29T07:30:00Z",
+    ...overrides,
+  };
+}
+
+export function voice(overrides: Partial<Voice> = {}): Voice {
+  return { profile: voiceProfile(), guide: styleGuide(), ...overrides };
 }
