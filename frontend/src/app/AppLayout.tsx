@@ -1,5 +1,5 @@
 import { useEffect, useRef } from "react";
-import { Link, NavLink, Outlet, useLocation } from "react-router";
+import { Link, NavLink, Outlet, ScrollRestoration, useLocation } from "react-router";
 import { useCurrentOrganization } from "../api/queries";
 import { useAuth } from "../auth/AuthContext";
 import { OrganizationGate } from "./OrganizationGate";
@@ -14,14 +14,16 @@ export function AppLayout() {
   const { pathname } = useLocation();
   const previousPath = useRef(pathname);
 
-  // After client-side navigation, move focus to the new page as a full page load would.
+  // After client-side navigation, move focus to the new page as a full page load would;
+  // <ScrollRestoration> below puts the new page at its top (or back where it was).
   useEffect(() => {
     if (previousPath.current === pathname) return;
     previousPath.current = pathname;
-    mainRef.current?.focus();
+    mainRef.current?.focus({ preventScroll: true });
   }, [pathname]);
   return (
     <div className="app-shell">
+      <ScrollRestoration />
       <a className="skip-link" href="#main">
         Skip to content
       </a>

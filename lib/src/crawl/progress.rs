@@ -16,6 +16,7 @@ use crate::{
     content::{self, ContentError, NewContent, Source, Stored},
     db::Database,
     tenancy::Tenant,
+    usage::{self, Metric},
 };
 
 /// Finishes the crawl when no row is queued or leased: `completed` when any page reached
@@ -132,6 +133,7 @@ pub(super) async fn write_results(
     .fetch_all(tenant.conn())
     .await?;
     let mut limit_reached = false;
+    let mut pages_crawled = 0_i64;
     let mut links: Vec<(Url, i32)> = Vec::new();
     for p in processed.into_iter().filter(|p| ours.contains(&p.claimed.id)) {
         let mut row = p.claimed.id;
@@ -182,6 +184,7 @@ pub(super) async fn write_results(
                 record(&mut tenant, row, "skipped", Some("content_limit_reached"), None, &p, None).await?;
             }
             Outcome::Store(extracted) => {
+                pages_crawled += 1;
                 let new = NewContent {
                     source: Source::Crawl,
                     crawl_id: Some(crawl_id),
@@ -216,6 +219,9 @@ pub(super) async fn write_results(
                 record(&mut tenant, row, status, reason, detail.as_deref(), &p, content).await?;
             }
         }
+    }
+    if pages_crawled > 0 {
+        usage::record(&mut tenant, Metric::PagesCrawled, pages_crawled).await?;
     }
     let mut status = CrawlStatus::Running;
     if limit_reached {

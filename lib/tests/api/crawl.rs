@@ -148,6 +148,19 @@ async fn a_generated_site_is_crawled_with_robots_sitemaps_redirects_and_every_ou
     assert!(doc.1.contains("Document 7 part 0"), "{}", doc.1);
     assert!(!doc.1.contains("Generated site"), "the footer is not main content: {}", doc.1);
 
+    // Every fetched page that reached the store step counts as a page crawled this month.
+    let reached_store = pages
+        .iter()
+        .filter(|p| ["stored", "updated", "unchanged", "duplicate"].contains(&p["status"].as_str().unwrap()))
+        .count();
+    let mut sys = System::begin(&t.app.db, "test: read").await.unwrap();
+    let counted: i64 = sqlx::query_scalar("SELECT value FROM usage_counters WHERE metric = 'pages_crawled'")
+        .fetch_one(sys.conn())
+        .await
+        .unwrap();
+    sys.commit().await.unwrap();
+    assert_eq!(counted, reached_store as i64);
+
     // A crawl is listed newest first, and a member of another organization sees nothing.
     let list = t.get("/api/crawls", &token).await.json();
     assert_eq!(list["items"][0]["id"], id.as_str());
