@@ -50,13 +50,15 @@ impl StyleGuide {
     /// Trims entries and checks bounds; the error names the field.
     pub fn validate(mut self) -> Result<Self, String> {
         fn list(name: &str, v: &mut Vec<String>, max_items: usize, max_chars: usize) -> Result<(), String> {
+            // Counted as sent, before blanks are dropped: a list over the bound is refused
+            // whatever it holds, as the contract says (maxItems), rather than stored.
+            if v.len() > max_items {
+                return Err(format!("{name}: at most {max_items} entries"));
+            }
             for s in v.iter_mut() {
                 *s = s.trim().to_owned();
             }
             v.retain(|s| !s.is_empty());
-            if v.len() > max_items {
-                return Err(format!("{name}: at most {max_items} entries"));
-            }
             if let Some(i) = v.iter().position(|s| s.chars().count() > max_chars) {
                 return Err(format!("{name}[{i}]: at most {max_chars} characters"));
             }
