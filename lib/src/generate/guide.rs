@@ -303,4 +303,12 @@ mod tests {
         let g = StyleGuide { banned_words: vec!["a".repeat(61)], ..Default::default() };
         assert_eq!(g.validate().unwrap_err(), "banned_words[0]: at most 60 characters");
     }
+
+    #[test]
+    fn a_list_over_its_bound_is_refused_even_when_its_entries_are_blank() {
+        let g = StyleGuide { tone: vec![" ".into(); 11], ..Default::default() };
+        assert_eq!(g.validate().unwrap_err(), "tone: at most 10 entries");
+        let g = StyleGuide { tone: vec![" ".into(); 10], ..Default::default() };
+        assert!(g.validate().unwrap().tone.is_empty());
+    }
 }
