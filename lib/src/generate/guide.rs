@@ -50,13 +50,15 @@ impl StyleGuide {
     /// Trims entries and checks bounds; the error names the field.
     pub fn validate(mut self) -> Result<Self, String> {
         fn list(name: &str, v: &mut Vec<String>, max_items: usize, max_chars: usize) -> Result<(), String> {
+            // Counted as sent, before blanks are dropped: a list over the bound is refused
+            // whatever it holds, as the contract says (maxItems), rather than stored.
+            if v.len() > max_items {
+                return Err(format!("{name}: at most {max_items} entries"));
+            }
             for s in v.iter_mut() {
                 *s = s.trim().to_owned();
             }
             v.retain(|s| !s.is_empty());
-            if v.len() > max_items {
-                return Err(format!("{name}: at most {max_items} entries"));
-            }
             if let Some(i) = v.iter().position(|s| s.chars().count() > max_chars) {
                 return Err(format!("{name}[{i}]: at most {max_chars} characters"));
             }
@@ -300,5 +302,13 @@ mod tests {
         assert_eq!(g.validate().unwrap_err(), "preferred_terms[1].replacement: 1 to 60 characters");
         let g = StyleGuide { banned_words: vec!["a".repeat(61)], ..Default::default() };
         assert_eq!(g.validate().unwrap_err(), "banned_words[0]: at most 60 characters");
+    }
+
+    #[test]
+    fn a_list_over_its_bound_is_refused_even_when_its_entries_are_blank() {
+        let g = StyleGuide { tone: vec![" ".into(); 11], ..Default::default() };
+        assert_eq!(g.validate().unwrap_err(), "tone: at most 10 entries");
+        let g = StyleGuide { tone: vec![" ".into(); 10], ..Default::default() };
+        assert!(g.validate().unwrap().tone.is_empty());
     }
 }

@@ -47,7 +47,13 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
 }
 
 /// Parses a JSON document, naming the path of the first offending field.
+///
+/// Strings holding U+0000 are refused: Postgres stores neither it in `text` nor `\u0000` in
+/// `jsonb`, so such a value would otherwise fail deep in a handler as a 500.
 pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    if has_escaped_nul(bytes) {
+        return Err(ApiError::bad_request("invalid_body", "invalid JSON body: strings may not contain \\u0000"));
+    }
     let de = &mut serde_json::Deserializer::from_slice(bytes);
     serde_path_to_error::deserialize(de).map_err(|err| {
         let path = err.path().to_string();
@@ -61,11 +67,42 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     })
 }
 
+/// Whether a JSON text has a `\u0000` escape. A raw NUL is already invalid JSON, and a
+/// backslash can only occur inside strings, so skipping each escaped character is enough.
+fn has_escaped_nul(bytes: &[u8]) -> bool {
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'\\' {
+            if bytes.get(i + 1) == Some(&b'u') && bytes.get(i + 2..i + 6) == Some(b"0000".as_slice()) {
+                return true;
+            }
+            i += 2;
+        } else {
+            i += 1;
+        }
+    }
+    false
+}
+
 impl<T: Serialize> IntoResponse for ApiJson<T> {
     fn into_response(self) -> Response {
         match serde_json::to_vec(&self.0) {
             Ok(body) => ([(header::CONTENT_TYPE, "application/json")], body).into_response(),
             Err(err) => ApiError::internal(err).into_response(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_nul_escape_is_refused_and_an_escaped_backslash_before_u0000_is_not_one() {
+        let err = parse::<serde_json::Value>(br#"{"a": ["x\u0000"]}"#).unwrap_err();
+        assert_eq!((err.status().as_u16(), err.code()), (400, "invalid_body"));
+        assert!(parse::<serde_json::Value>(br#"{"a": "\\u0000"}"#).is_ok());
+        assert!(parse::<serde_json::Value>(br#"{"a": "\u00001"}"#).is_err());
+        assert!(parse::<serde_json::Value>(br#"{"a": "\u0001"}"#).is_ok());
     }
 }

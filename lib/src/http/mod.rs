@@ -125,6 +125,7 @@ pub fn with_middleware(router: Router, settings: &Settings) -> Router {
     router
         .layer(axum::extract::DefaultBodyLimit::max(cap))
         .layer(middleware::from_fn(move |req: Request, next: Next| reject_oversized(cap, req, next)))
+        .layer(middleware::from_fn(reject_nul_in_url))
         .layer(middleware::from_fn(problem_for_every_error))
         .layer(middleware::from_fn(request_id::assign))
         .layer(cors(&settings.cors_allowed_origins))
@@ -147,6 +148,22 @@ async fn reject_oversized(cap: usize, request: Request, next: Next) -> Response 
         request.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
     if declared.is_some_and(|len| len > cap as u64) {
         return ApiError::payload_too_large(cap).into_response();
+    }
+    next.run(request).await
+}
+
+/// Refuses a path or query holding an encoded NUL (`%00`) before any handler sees it: Postgres
+/// cannot store or compare U+0000 in text, so a decoded id or filter holding one would fail
+/// in the database as a 500. No object has such an id (404); a query parameter is bad input.
+async fn reject_nul_in_url(request: Request, next: Next) -> Response {
+    let uri = request.uri();
+    let holds_nul = |part: &str| part.as_bytes().windows(3).any(|w| w == b"%00");
+    if holds_nul(uri.path()) {
+        return ApiError::not_found("the resource").into_response();
+    }
+    if uri.query().is_some_and(holds_nul) {
+        return ApiError::bad_request("invalid_character", "query parameters may not contain an encoded NUL (%00)")
+            .into_response();
     }
     next.run(request).await
 }

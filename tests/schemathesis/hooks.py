@@ -1,0 +1,132 @@
+"""Schemathesis hooks for scripts/schemathesis: who is calling, and where crawls may go.
+
+Loaded through SCHEMATHESIS_HOOKS. Everything comes from environment variables the script
+sets after it has started `voiceforge serve` and seeded the organization:
+
+  VF_FUZZ_SESSION_TOKEN   dev session token of the fuzzed organization's admin
+  VF_FUZZ_OPERATOR_TOKEN  VOICEFORGE_ADMIN_TOKEN (PATCH /api/organizations/limits)
+  VF_FUZZ_CRON_SECRET     CRON_SECRET (GET /api/cron/crawl)
+  VF_FUZZ_SITE            base URL of the loopback site crawls and page fetches may reach
+  VF_FUZZ_IDS             JSON object: path template -> ids of seeded objects
+  VF_FUZZ_LIMITS_ORG      Clerk id of a second organization whose limits the operator
+                          calls change (changing the fuzzed one's could lock it out)
+"""
+
+import json
+import os
+import random
+
+import schemathesis
+from schemathesis import GenerationMode
+from schemathesis.core.parameters import ParameterLocation
+
+SESSION = os.environ["VF_FUZZ_SESSION_TOKEN"]
+OPERATOR = os.environ["VF_FUZZ_OPERATOR_TOKEN"]
+CRON = os.environ["VF_FUZZ_CRON_SECRET"]
+SITE = os.environ["VF_FUZZ_SITE"].rstrip("/")
+IDS = json.loads(os.environ.get("VF_FUZZ_IDS", "{}"))
+LIMITS_ORG = os.environ["VF_FUZZ_LIMITS_ORG"]
+
+# Every URL the fuzzer sends in a body is replaced by one of these, so no generated request can
+# make the server fetch anything but the loopback site, whatever the server's URL parser makes
+# of the generated string. The list keeps the interesting outcomes: pages, a subtree, and
+# strings the URL check must refuse. A missing page is left out on purpose: fetching a page the
+# site answers 404 for is 502 `fetch_failed` by contract (the upstream failed), which the
+# not_a_server_error check would report.
+SAFE_URLS = [
+    SITE + "/",
+    SITE + "/",
+    SITE + "/blog/",
+    SITE + "/blog/first.html",
+    "not a url",
+    "ftp://127.0.0.1/",
+    "http://",
+]
+
+# The longest URL the contract accepts (maxLength of every `url` field).
+MAX_URL_LENGTH = 2048
+
+OPERATOR_PATHS = {"/api/organizations/limits"}
+CRON_PATHS = {"/api/cron/crawl"}
+OPEN_PATHS = {"/api/health", "/api/webhooks/clerk"}
+
+
+def _token_for(path):
+    if path in OPERATOR_PATHS:
+        return OPERATOR
+    if path in CRON_PATHS:
+        return CRON
+    if path in OPEN_PATHS:
+        return None
+    return SESSION
+
+
+def _bearer(case, token):
+    if case.headers is None:
+        case.headers = {}
+    case.headers["Authorization"] = f"Bearer {token}"
+
+
+@schemathesis.auth().apply_to(path=sorted(OPERATOR_PATHS))
+class OperatorToken:
+    """The deployment operator's token, on operator-only routes."""
+
+    def get(self, case, ctx):
+        return OPERATOR
+
+    def set(self, case, data, ctx):
+        _bearer(case, data)
+
+
+@schemathesis.auth().apply_to(path=sorted(CRON_PATHS))
+class CronSecret:
+    """Vercel cron's bearer secret, on cron routes."""
+
+    def get(self, case, ctx):
+        return CRON
+
+    def set(self, case, data, ctx):
+        _bearer(case, data)
+
+
+@schemathesis.auth().skip_for(path=sorted(OPERATOR_PATHS | CRON_PATHS | OPEN_PATHS))
+class SessionToken:
+    """An organization admin's session token, everywhere else."""
+
+    def get(self, case, ctx):
+        return SESSION
+
+    def set(self, case, data, ctx):
+        _bearer(case, data)
+
+
+def _is_negative(case):
+    return case.meta is not None and case.meta.generation.mode == GenerationMode.NEGATIVE
+
+
+@schemathesis.hook
+def before_call(ctx, case, kwargs):
+    """Confines URLs to the loopback site, points some ids at real objects, and keeps the
+    caller authenticated when the case is negative elsewhere than in its headers (so invalid
+    bodies and parameters reach validation instead of stopping at 401)."""
+    token = _token_for(case.operation.path)
+    if token and _is_negative(case) and not case.meta.is_negative_at(ParameterLocation.HEADER):
+        _bearer(case, token)
+    body = case.body
+    url = body.get("url") if isinstance(body, dict) else None
+    # An over-long URL stays over-long (on the loopback site): replacing it with a valid one
+    # would turn a negative case into a valid request that writes.
+    if isinstance(url, str):
+        if _is_negative(case) and len(url) > MAX_URL_LENGTH:
+            body["url"] = SITE + "/" + "a" * MAX_URL_LENGTH
+        else:
+            body["url"] = random.choice(SAFE_URLS)
+    ids = IDS.get(case.operation.path)
+    # Deletes hit seeded objects rarely, so later operations still find some.
+    share = 0.2 if case.method.upper() == "DELETE" else 0.6
+    if ids and not _is_negative(case) and case.path_parameters and random.random() < share:
+        case.path_parameters["id"] = random.choice(ids)
+    # A limits change names a known organization (or, now and then, an unknown one).
+    if case.operation.path in OPERATOR_PATHS and isinstance(body, dict) and "organization" in body:
+        if not _is_negative(case) and random.random() < 0.8:
+            body["organization"] = LIMITS_ORG
