@@ -191,7 +191,22 @@ async fn main() {
         assert_eq!(found.mode, "hybrid");
     }
     println!("\nwhole hybrid search (embed query + vector + full text + fusion), 60 searches:");
-    line("  POST /api/search domain call", &mut hybrid_times);
+    let (hybrid_p50, _) = line("  POST /api/search domain call", &mut hybrid_times);
+    // The same queries' embeddings alone, through the same embedder: the share of the search
+    // spent before any SQL runs.
+    let embedder = retrieval.embedder().expect("local embedder");
+    let mut embed_times = Vec::new();
+    for i in 0..60 {
+        let texts = [questions[i % questions.len()].to_owned()];
+        let t = Instant::now();
+        embedder.embed(&texts, voiceforge::embed::InputKind::Query).await.unwrap();
+        embed_times.push(t.elapsed());
+    }
+    let (embed_p50, _) = line("  query embedding alone", &mut embed_times);
+    println!(
+        "  query embedding share of the search at p50: {:.0} %",
+        100.0 * embed_p50.as_secs_f64() / hybrid_p50.as_secs_f64()
+    );
 
     drop(db);
     sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
