@@ -6,6 +6,7 @@
 use std::{
     borrow::Cow,
     cell::{Cell, RefCell},
+    collections::HashMap,
 };
 
 use dom_query::{Document, NodeId};
@@ -42,8 +43,15 @@ pub fn parse(html: &str, max_elements: usize, max_depth: usize) -> Result<Docume
     if most_attributes(html.as_bytes()) > MAX_ATTRIBUTES {
         return Err(TooComplex::Attributes(MAX_ATTRIBUTES));
     }
-    let sink =
-        CappedSink { doc: Document::default(), created: Cell::new(0), max: max_elements, spare: RefCell::new(None) };
+    let sink = CappedSink {
+        doc: Document::default(),
+        created: Cell::new(0),
+        max: max_elements,
+        spare: RefCell::new(None),
+        depths: RefCell::new(HashMap::new()),
+        max_depth,
+        too_deep: Cell::new(false),
+    };
     let opts = ParseOpts {
         tree_builder: TreeBuilderOpts { scripting_enabled: false, ..Default::default() },
         ..Default::default()
@@ -51,7 +59,9 @@ pub fn parse(html: &str, max_elements: usize, max_depth: usize) -> Result<Docume
     let mut parser = html5ever::parse_document(sink, opts);
     let mut rest = html;
     while !rest.is_empty() {
-        if parser.tokenizer.sink.sink.over() {
+        // html5ever scans its stack of open elements for many tags: stop feeding a page as
+        // soon as it is too deep too, or 100,000 nested elements take minutes.
+        if parser.tokenizer.sink.sink.over() || parser.tokenizer.sink.sink.too_deep.get() {
             break;
         }
         let mut end = rest.len().min(CHUNK);
@@ -61,11 +71,11 @@ pub fn parse(html: &str, max_elements: usize, max_depth: usize) -> Result<Docume
         parser.process(StrTendril::from_slice(&rest[..end]));
         rest = &rest[end..];
     }
-    let (doc, over) = parser.finish();
+    let (doc, over, too_deep) = parser.finish();
     if over {
         return Err(TooComplex::Elements(max_elements));
     }
-    if depth_exceeds(&doc, max_depth) {
+    if too_deep || depth_exceeds(&doc, max_depth) {
         return Err(TooComplex::Depth(max_depth));
     }
     Ok(doc)
@@ -155,12 +165,16 @@ fn depth_exceeds(doc: &Document, max_depth: usize) -> bool {
 }
 
 /// dom_query's own sink, with a cap on elements: past it, every new element is one spare
-/// node outside the tree, and whatever the parser does with it is ignored.
+/// node outside the tree, and whatever the parser does with it is ignored. It also notes
+/// how deep elements are appended, so parsing can stop early on a too-deep page.
 struct CappedSink {
     doc: Document,
     created: Cell<usize>,
     max: usize,
     spare: RefCell<Option<NodeId>>,
+    depths: RefCell<HashMap<NodeId, usize>>,
+    max_depth: usize,
+    too_deep: Cell<bool>,
 }
 
 impl CappedSink {
@@ -175,19 +189,33 @@ impl CappedSink {
     fn involves_spare(&self, node: &NodeId, child: &NodeOrText<NodeId>) -> bool {
         self.is_spare(node) || matches!(child, NodeOrText::AppendNode(c) if self.is_spare(c))
     }
+
+    /// Records that `child` sits `depth` deep.
+    fn placed(&self, child: &NodeOrText<NodeId>, depth: usize) {
+        if let NodeOrText::AppendNode(node) = child {
+            self.depths.borrow_mut().insert(*node, depth);
+            if depth > self.max_depth {
+                self.too_deep.set(true);
+            }
+        }
+    }
+
+    fn depth_of(&self, node: &NodeId) -> usize {
+        self.depths.borrow().get(node).copied().unwrap_or(0)
+    }
 }
 
 impl TreeSink for CappedSink {
     type Handle = NodeId;
-    type Output = (Document, bool);
+    type Output = (Document, bool, bool);
     type ElemName<'a>
         = <Document as TreeSink>::ElemName<'a>
     where
         Self: 'a;
 
     fn finish(self) -> Self::Output {
-        let over = self.over();
-        (self.doc, over)
+        let (over, too_deep) = (self.over(), self.too_deep.get());
+        (self.doc, over, too_deep)
     }
 
     fn parse_error(&self, _msg: Cow<'static, str>) {
@@ -224,12 +252,14 @@ impl TreeSink for CappedSink {
 
     fn append(&self, parent: &NodeId, child: NodeOrText<NodeId>) {
         if !self.involves_spare(parent, &child) {
+            self.placed(&child, self.depth_of(parent) + 1);
             self.doc.append(parent, child);
         }
     }
 
     fn append_based_on_parent_node(&self, element: &NodeId, prev_element: &NodeId, child: NodeOrText<NodeId>) {
         if !self.involves_spare(element, &child) && !self.is_spare(prev_element) {
+            self.placed(&child, self.depth_of(element).max(self.depth_of(prev_element)) + 1);
             self.doc.append_based_on_parent_node(element, prev_element, child);
         }
     }
@@ -252,6 +282,7 @@ impl TreeSink for CappedSink {
 
     fn append_before_sibling(&self, sibling: &NodeId, new_node: NodeOrText<NodeId>) {
         if !self.involves_spare(sibling, &new_node) {
+            self.placed(&new_node, self.depth_of(sibling));
             self.doc.append_before_sibling(sibling, new_node);
         }
     }
@@ -320,5 +351,7 @@ mod tests {
         let deep = |n: usize| format!("{}x{}", "<div>".repeat(n), "</div>".repeat(n));
         assert!(parse(&deep(100), 1000, 200).is_ok());
         assert_eq!(parse(&deep(300), 1000, 200).err(), Some(TooComplex::Depth(200)));
+        // 100,000 levels: refused after the first few hundred, not after a quadratic parse.
+        assert_eq!(parse(&deep(100_000), 200_000, 512).err(), Some(TooComplex::Depth(512)));
     }
 }
