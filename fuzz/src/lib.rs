@@ -249,7 +249,7 @@ const PAGE_URL: &str = "https://acme.example/docs/page.html";
 /// resolved links are normalized too.
 pub fn url_normalize(data: &[u8]) {
     let text = String::from_utf8_lossy(data);
-    let (first, rest) = text.split_once('\n').unwrap_or((&text, ""));
+    let (first, rest) = text.split_once('\n').unwrap_or((&*text, ""));
     for input in [&*text, first] {
         if let Ok(url) = urls::normalize(input) {
             assert_normalized(&url);
@@ -434,7 +434,7 @@ pub fn html_extract(data: &[u8]) {
 /// disallows nothing allows everything; sitemaps listed are taken from the file.
 pub fn robots(data: &[u8]) {
     let text = String::from_utf8_lossy(data);
-    let rules = Rules::parse(Some(&text));
+    let rules = Rules::parse(Some(&*text));
     if let Some(ms) = rules.crawl_delay_ms() {
         assert!((1..=30_000).contains(&ms), "crawl delay {ms} ms");
     }
@@ -539,9 +539,9 @@ pub fn token_header(data: &[u8]) {
     match mode % 3 {
         0 => {
             let header = String::from_utf8_lossy(rest);
-            if let Ok(token) = auth::bearer_token(Some(&header)) {
+            if let Ok(token) = auth::bearer_token(Some(&*header)) {
                 assert!(token.len() <= auth::MAX_TOKEN_LEN && header.contains(token));
-                match v.runtime.block_on(v.verifier.authenticate(Some(&header))) {
+                match v.runtime.block_on(v.verifier.authenticate(Some(&*header))) {
                     Ok(id) => panic!("an unsigned token was accepted: {id:?}"),
                     Err(err) => assert!(before_signature(&err), "{err:?} judged before the signature"),
                 }

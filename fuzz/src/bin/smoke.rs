@@ -131,7 +131,9 @@ fn run_target(root: &Path, target: &'static Target, budget: Duration, seed: u64)
             }
         });
     }
+    let (current_in_worker, started_in_worker) = (current.clone(), started.clone());
     let worker = std::thread::Builder::new().stack_size(STACK).spawn(move || {
+        let (current, started) = (current_in_worker, started_in_worker);
         let mut rng = Rng(seed | 1);
         let deadline = Instant::now() + budget;
         let mut pool = seeds.clone();
