@@ -97,6 +97,11 @@ fn most_attributes(html: &[u8]) -> usize {
             i = find(i + 3, b"-->");
             continue;
         }
+        // End tags count too: the tokenizer reads (and checks) their attributes as well.
+        let end_tag = html.get(i) == Some(&b'/') && html.get(i + 1).is_some_and(u8::is_ascii_alphabetic);
+        if end_tag {
+            i += 1;
+        }
         if !html.get(i).is_some_and(u8::is_ascii_alphabetic) {
             continue;
         }
@@ -137,7 +142,12 @@ fn most_attributes(html: &[u8]) -> usize {
         }
         most = most.max(attributes);
         // Raw text: what follows these tags is not markup until their end tag.
-        if matches!(name.as_slice(), b"script" | b"style" | b"textarea" | b"title" | b"xmp" | b"iframe" | b"noembed") {
+        if !end_tag
+            && matches!(
+                name.as_slice(),
+                b"script" | b"style" | b"textarea" | b"title" | b"xmp" | b"iframe" | b"noembed"
+            )
+        {
             let mut end = b"</".to_vec();
             end.extend_from_slice(&name);
             i = find(i, &end);
@@ -338,6 +348,9 @@ mod tests {
     fn a_tag_with_endless_attributes_is_refused_before_tokenizing() {
         let tag = |n: usize| format!("<div {}>x</div>", (0..n).map(|i| format!("a{i}=\"v>\" ")).collect::<String>());
         assert_eq!(most_attributes(tag(3).as_bytes()), 3);
+        assert_eq!(most_attributes(format!("<p></p {}>", "a ".repeat(1500)).as_bytes()), 1500, "end tags too");
+        let after_script = format!("<script>x</script><div {}></div><script>y</script>", "a ".repeat(1500));
+        assert_eq!(most_attributes(after_script.as_bytes()), 1500, "raw text ends at its end tag");
         assert!(parse(&tag(MAX_ATTRIBUTES), 1000, 10).is_ok());
         assert_eq!(parse(&tag(MAX_ATTRIBUTES + 1), 1000, 10).err(), Some(TooComplex::Attributes(MAX_ATTRIBUTES)));
         // Markup-looking text in comments, scripts and values is not counted.
