@@ -3,6 +3,8 @@
 //! (`src/bin/smoke.rs`, part of `scripts/test`). Each body asserts properties of the code
 //! under test, not only that it returns: a failed assertion is a finding.
 
+pub mod smoke;
+
 use std::{
     net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr},
     sync::OnceLock,
