@@ -4,10 +4,16 @@
 use dom_smoothie::{Config, ParsePolicy, Readability, TextMode};
 use url::Url;
 
-use super::urls;
+use super::{
+    dom::{self, TooComplex},
+    urls,
+};
 
-/// Elements parsed at most per page; beyond that a page is treated as a trap or junk.
-const MAX_ELEMENTS: usize = 200_000;
+/// Elements built at most per page (as the parser builds them, which can be many more than
+/// the page spells out); beyond that a page is treated as a trap or junk.
+pub const MAX_ELEMENTS: usize = 200_000;
+/// Deepest element nesting extracted (Chromium's parser stops nesting at 512 too).
+pub const MAX_DEPTH: usize = 512;
 /// Links kept per page.
 const MAX_LINKS: usize = 2_000;
 
@@ -32,11 +38,14 @@ pub struct ExtractedPage {
     pub nofollow: bool,
 }
 
-/// Extracts a page fetched from `page_url`.
-pub fn extract(html: &str, page_url: &Url) -> ExtractedPage {
+/// Extracts a page fetched from `page_url`; a page that would build more than
+/// [`MAX_ELEMENTS`] elements, nest them deeper than [`MAX_DEPTH`], or put more than
+/// [`dom::MAX_ATTRIBUTES`] attributes on a tag is refused.
+pub fn extract(html: &str, page_url: &Url) -> Result<ExtractedPage, TooComplex> {
+    let document = dom::parse(html, MAX_ELEMENTS, MAX_DEPTH)?;
     let config = Config { text_mode: TextMode::Markdown, max_elements_to_parse: MAX_ELEMENTS, ..Default::default() };
-    let Ok(mut readability) = Readability::new(html, Some(page_url.as_str()), Some(config)) else {
-        return fallback(page_url);
+    let Ok(mut readability) = Readability::with_document(document, Some(page_url.as_str()), Some(config)) else {
+        return Ok(fallback(page_url));
     };
 
     let doc = &readability.doc;
@@ -86,7 +95,7 @@ pub fn extract(html: &str, page_url: &Url) -> ExtractedPage {
         Err(_) => (String::new(), String::new(), None),
     };
     let title = if title.is_empty() { page_title.unwrap_or_else(|| title_from_url(page_url)) } else { title };
-    ExtractedPage {
+    Ok(ExtractedPage {
         canonical_url: canonical.unwrap_or_else(|| page_url.clone()),
         title: title.chars().take(1024).collect(),
         description: description.map(|d| d.chars().take(4096).collect()),
@@ -95,7 +104,7 @@ pub fn extract(html: &str, page_url: &Url) -> ExtractedPage {
         links,
         noindex: has_directive(&robots, "noindex") || has_directive(&robots, "none"),
         nofollow: has_directive(&robots, "nofollow") || has_directive(&robots, "none"),
-    }
+    })
 }
 
 fn fallback(page_url: &Url) -> ExtractedPage {
@@ -153,7 +162,7 @@ mod tests {
             <p>See <a href="https://other.example/x#y">our friends</a>.</p></article>
             <footer>© Acme</footer></body></html>"#;
         let url = Url::parse("https://acme.example/guides/brewing?ref=1").unwrap();
-        let page = extract(html, &url);
+        let page = extract(html, &url).unwrap();
         assert_eq!(page.canonical_url.as_str(), "https://acme.example/guides/brewing");
         assert_eq!(page.description.as_deref(), Some("How we brew coffee."));
         assert_eq!(page.language.as_deref(), Some("en-GB"));
@@ -172,7 +181,7 @@ mod tests {
         let html = r#"<html><head><meta name="ROBOTS" content="NOINDEX, follow">
             <link rel="canonical" href="https://elsewhere.example/a"></head><body><p>x</p></body></html>"#;
         let url = Url::parse("https://acme.example/a").unwrap();
-        let page = extract(html, &url);
+        let page = extract(html, &url).unwrap();
         assert!(page.noindex && !page.nofollow);
         assert_eq!(page.canonical_url, url, "a canonical on another host is ignored");
         assert!(has_directive("googlebot: noindex, nofollow", "nofollow"));

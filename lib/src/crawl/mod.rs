@@ -2,6 +2,7 @@
 //! `crawl_pages`) that any number of short invocations advance (see [`engine`]). This module
 //! holds the crawl's nouns and the tenant-scoped operations the API calls.
 
+pub mod dom;
 pub mod engine;
 pub mod extract;
 pub mod fetch;
@@ -305,7 +306,8 @@ pub async fn fetch_and_extract(fetcher: &Fetcher, url: &str) -> Result<Extracted
     let final_url = fetched.final_url;
     let page = tokio::task::spawn_blocking(move || extract::extract(&html, &final_url))
         .await
-        .map_err(|e| FetchPageError::Fetch(FetchError::Connect(format!("extraction failed: {e}"))))?;
+        .map_err(|e| FetchPageError::Fetch(FetchError::Connect(format!("extraction failed: {e}"))))?
+        .map_err(FetchPageError::TooComplex)?;
     if page.markdown.trim().is_empty() {
         return Err(FetchPageError::Empty);
     }
@@ -330,4 +332,7 @@ pub enum FetchPageError {
     /// No main content found.
     #[error("no readable content was found on the page")]
     Empty,
+    /// The page would build more elements, or nest them deeper, than extraction allows.
+    #[error(transparent)]
+    TooComplex(dom::TooComplex),
 }

@@ -150,7 +150,13 @@ pub fn judge(claimed: Claimed, result: Result<Fetched, FetchError>, rules: &Rule
         .as_deref()
         .is_some_and(|t| extract::has_directive(t, "nofollow") || extract::has_directive(t, "none"));
     let html = fetch::decode_html(&fetched.body, fetched.content_type.as_deref());
-    let page = extract::extract(&html, &fetched.final_url);
+    let page = match extract::extract(&html, &fetched.final_url) {
+        Ok(page) => page,
+        Err(too_complex) => {
+            processed.outcome = done("skipped", "too_complex", Some(too_complex.to_string()));
+            return processed;
+        }
+    };
     if !(page.nofollow || header_nofollow) {
         processed.links = page.links.clone();
     }

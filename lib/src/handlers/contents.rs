@@ -203,6 +203,7 @@ fn fetch_error(err: crawl::FetchPageError) -> ApiError {
         E::Fetch(fetch) if fetch.kind() == "ssrf_blocked" => ApiError::bad_request("ssrf_blocked", err.to_string()),
         E::NotHtml(_) => ApiError::bad_request("not_html", err.to_string()),
         E::Empty => ApiError::bad_request("empty_content", err.to_string()),
+        E::TooComplex(_) => ApiError::bad_request("page_too_complex", err.to_string()),
         E::Fetch(_) | E::Status(_) => {
             ApiError::new(StatusCode::BAD_GATEWAY, "fetch_failed", format!("fetching the page failed: {err}"))
         }

@@ -28,7 +28,7 @@ use crate::{
     },
     http::{
         App,
-        extract::{Caller, InTenant, ResourceId, client_ip, unsafe_role},
+        extract::{Caller, InTenant, ResourceId, admit, client_ip, route_class, unsafe_role},
         json::ApiJson,
     },
     pagination::{self, Page, PageQuery},
@@ -77,6 +77,9 @@ impl FromRequestParts<App> for Member {
     async fn from_request_parts(parts: &mut Parts, app: &App) -> Result<Self, ApiError> {
         let Caller(identity) = Caller::from_request_parts(parts, app).await?;
         app.db.ensure_safe_role().await.map_err(unsafe_role)?;
+        // The same gate as every other member route: membership (a removed member is refused
+        // before the body is read), the route's rate limit, and the API-call count.
+        admit(app, &identity, route_class(parts)).await?;
         Ok(Member { identity, ip: client_ip(parts) })
     }
 }

@@ -51,9 +51,9 @@ pub async fn post_clerk(
         ));
     };
     let svix = SvixHeaders::from_header_map(&headers)?;
-    let body = axum::body::to_bytes(body, webhooks::MAX_BODY_BYTES)
-        .await
-        .map_err(|_| ApiError::payload_too_large(webhooks::MAX_BODY_BYTES))?;
+    // The raw body escapes axum's DefaultBodyLimit: apply the deployment's cap here too.
+    let cap = webhooks::MAX_BODY_BYTES.min(app.settings.max_body_bytes);
+    let body = axum::body::to_bytes(body, cap).await.map_err(|_| ApiError::payload_too_large(cap))?;
     let now = OffsetDateTime::now_utc();
     verify_svix(secret.expose(), &svix, &body, now)?;
     let delivery = Delivery::parse(&body, now)?;

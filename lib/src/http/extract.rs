@@ -55,7 +55,7 @@ impl FromRequestParts<App> for InTenant {
 /// from the member's and the organization's bucket of the route's class (429 `rate_limited`
 /// when either is empty, with nothing taken) and counts the API call. Kept apart so the
 /// bucket and counter rows are locked for a few statements, not for the whole request.
-async fn admit(app: &App, identity: &Identity, class: RouteClass) -> Result<(), ApiError> {
+pub(crate) async fn admit(app: &App, identity: &Identity, class: RouteClass) -> Result<(), ApiError> {
     // Bucket and counter rows are shared by the org's concurrent requests: a transaction that
     // Postgres aborts to break a lock cycle left nothing behind and is tried again.
     let mut attempt = 0;
@@ -80,7 +80,7 @@ async fn admit_once(app: &App, identity: &Identity, class: RouteClass) -> Result
 }
 
 /// The rate-limit class of the matched route (by method when the route is not in the table).
-fn route_class(parts: &Parts) -> RouteClass {
+pub(crate) fn route_class(parts: &Parts) -> RouteClass {
     let matched = parts.extensions.get::<axum::extract::MatchedPath>().map(|m| m.as_str());
     matched
         .and_then(|path| Endpoint::ALL.iter().find(|e| e.function_paths().iter().any(|p| p == path)))

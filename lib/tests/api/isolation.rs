@@ -7,7 +7,7 @@ use axum::{body::Body, http::Request};
 use serde_json::{Value, json};
 use voiceforge::{auth::Role, tenancy::System};
 
-use crate::harness::TestApp;
+use crate::harness::{TestApp, TestResponse};
 
 const VICTIM_ORG: &str = "org_victim";
 const VICTIM_USER: &str = "user_victim";
@@ -135,6 +135,54 @@ async fn victim_fingerprint(t: &TestApp) -> Vec<(String, String)> {
     out
 }
 
+/// One operation of the contract, with the credential it asks for.
+struct Operation {
+    path: String,
+    method: &'static str,
+    /// Whether it takes a member's session token (the spec's default `security`).
+    session: bool,
+}
+
+/// Every operation of docs/openapi.yaml.
+fn operations() -> Vec<Operation> {
+    let spec: Value = serde_norway::from_str(
+        &std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/openapi.yaml")).unwrap(),
+    )
+    .unwrap();
+    let default_session = spec["security"].as_array().is_some_and(|s| s.iter().any(|r| r.get("session").is_some()));
+    let mut out = Vec::new();
+    for (path, item) in spec["paths"].as_object().unwrap() {
+        for method in ["get", "post", "put", "patch", "delete"] {
+            let Some(op) = item.get(method) else { continue };
+            let session = match op.get("security").and_then(Value::as_array) {
+                Some(reqs) => reqs.iter().any(|r| r.get("session").is_some()),
+                None => default_session,
+            };
+            out.push(Operation { path: path.clone(), method, session });
+        }
+    }
+    assert!(out.len() >= 5, "the contract lists only {} operations", out.len());
+    out
+}
+
+/// Sends `op` with `token`, aimed at `id` for `{id}` routes, with org B's ids forged into the
+/// query and body; returns the URI sent and the answer.
+async fn probe(t: &TestApp, op: &Operation, id: Option<&str>, token: &str) -> (String, TestResponse) {
+    let target = id.map_or_else(|| op.path.clone(), |id| op.path.replace("{id}", id));
+    let uri = format!("{target}?org_id={VICTIM_ORG}&org={VICTIM_ORG}&organization_id={VICTIM_ORG}");
+    let body = json!({"org_id": VICTIM_ORG, "org": VICTIM_ORG, "organization_id": VICTIM_ORG, "user_id": VICTIM_USER});
+    let req = Request::builder()
+        .method(op.method.to_uppercase().as_str())
+        .uri(&uri)
+        .header("authorization", format!("Bearer {token}"));
+    let req = if op.method == "get" || op.method == "delete" {
+        req.body(Body::empty()).unwrap()
+    } else {
+        req.header("content-type", "application/json").body(Body::from(body.to_string())).unwrap()
+    };
+    (uri, t.request(req).await)
+}
+
 #[tokio::test]
 async fn no_route_gives_org_a_anything_of_org_b() {
     let t = TestApp::spawn_with(&[("CRAWL_ALLOW_PRIVATE_NETWORKS", "true")]).await;
@@ -143,50 +191,74 @@ async fn no_route_gives_org_a_anything_of_org_b() {
     t.get("/api/organizations/current", &attacker).await;
     let before = victim_fingerprint(&t).await;
 
-    let spec: Value = serde_norway::from_str(
-        &std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/openapi.yaml")).unwrap(),
-    )
-    .unwrap();
-    let mut probes = 0;
-    for (path, item) in spec["paths"].as_object().unwrap() {
-        let victim = if path.contains("{id}") { Some(victim_id(&t, path).await) } else { None };
-        for method in ["get", "post", "put", "patch", "delete"] {
-            if item.get(method).is_none() {
-                continue;
+    for op in operations() {
+        let victim = if op.path.contains("{id}") { Some(victim_id(&t, &op.path).await) } else { None };
+        let (uri, res) = probe(&t, &op, victim.as_deref(), &attacker).await;
+        let method = op.method;
+        let text = String::from_utf8_lossy(&res.body).to_lowercase();
+        assert!(!text.contains("victim"), "{method} {uri} leaked org B's data ({}): {text}", res.status);
+        if victim.is_some() {
+            // B's id answers exactly as an id that exists nowhere: no existence oracle.
+            let missing = probe(&t, &op, Some(&uuid::Uuid::new_v4().to_string()), &attacker).await.1;
+            assert_eq!(res.status, missing.status, "{method} {uri}: B's object and a missing one answer alike");
+            if method == "get" || method == "delete" {
+                assert_eq!(res.status, 404, "{method} {uri} must answer 404 for org B's object");
             }
-            let send = |id: Option<&str>| {
-                let target = id.map_or_else(|| path.clone(), |id| path.replace("{id}", id));
-                let uri = format!("{target}?org_id={VICTIM_ORG}&org={VICTIM_ORG}&organization_id={VICTIM_ORG}");
-                let body = json!({"org_id": VICTIM_ORG, "org": VICTIM_ORG, "organization_id": VICTIM_ORG,
-                                  "user_id": VICTIM_USER});
-                let req = Request::builder()
-                    .method(method.to_uppercase().as_str())
-                    .uri(&uri)
-                    .header("authorization", format!("Bearer {attacker}"));
-                let req = if method == "get" || method == "delete" {
-                    req.body(Body::empty()).unwrap()
-                } else {
-                    req.header("content-type", "application/json").body(Body::from(body.to_string())).unwrap()
-                };
-                (uri, t.request(req))
-            };
-            let (uri, res) = send(victim.as_deref());
-            let res = res.await;
-            let text = String::from_utf8_lossy(&res.body).to_lowercase();
-            assert!(!text.contains("victim"), "{method} {uri} leaked org B's data ({}): {text}", res.status);
-            if victim.is_some() {
-                // B's id answers exactly as an id that exists nowhere: no existence oracle.
-                let missing = send(Some(&uuid::Uuid::new_v4().to_string())).1.await;
-                assert_eq!(res.status, missing.status, "{method} {uri}: B's object and a missing one answer alike");
-                if method == "get" || method == "delete" {
-                    assert_eq!(res.status, 404, "{method} {uri} must answer 404 for org B's object");
-                }
-            }
-            probes += 1;
         }
     }
-    assert!(probes >= 5, "the matrix probed only {probes} operations");
     assert_eq!(victim_fingerprint(&t).await, before, "org A's requests changed org B's rows");
+}
+
+#[tokio::test]
+async fn a_member_removed_by_webhook_gets_nothing_with_a_token_still_valid_for_the_org() {
+    // The same attacker as above, from the inside: an admin of org B whom Clerk removed
+    // (`organizationMembership.deleted`), presenting a session token for org B that was
+    // minted before the removal and has not expired. The token's claims still name org B;
+    // the database's membership record is what must refuse them.
+    let t = TestApp::spawn_with(&[
+        ("CRAWL_ALLOW_PRIVATE_NETWORKS", "true"),
+        ("CLERK_WEBHOOK_SIGNING_SECRET", crate::webhooks::SECRET),
+    ])
+    .await;
+    seed_victim(&t).await;
+    let removed = "user_removed_admin";
+    let token = t.token(VICTIM_ORG, removed, Role::Admin);
+    assert_eq!(t.get("/api/organizations/current", &token).await.status, 200, "a member before the removal");
+    let removal = crate::webhooks::membership(
+        "organizationMembership.deleted",
+        VICTIM_ORG,
+        removed,
+        "org:admin",
+        crate::webhooks::ms(),
+    );
+    assert_eq!(crate::webhooks::deliver(&t, &removal).await, "processed");
+    let before = victim_fingerprint(&t).await;
+
+    let mut session_ops = 0;
+    for op in operations() {
+        let victim = if op.path.contains("{id}") { Some(victim_id(&t, &op.path).await) } else { None };
+        let (uri, res) = probe(&t, &op, victim.as_deref(), &token).await;
+        let method = op.method;
+        let text = String::from_utf8_lossy(&res.body).to_lowercase();
+        assert!(!text.contains("victim"), "{method} {uri} leaked org B's data to a removed member: {text}");
+        if op.session {
+            session_ops += 1;
+            assert!(matches!(res.status, 403 | 404), "{method} {uri} let a removed member in ({}): {text}", res.status);
+            if res.status == 403 {
+                res.assert_problem(403, "membership_removed");
+            }
+        } else {
+            // Routes on another credential (cron, operators, webhook signatures) or none
+            // (health) treat the token like any bearer that is not theirs.
+            let anonymous = probe(&t, &op, victim.as_deref(), "not-a-credential").await.1;
+            assert_eq!(res.status, anonymous.status, "{method} {uri}: the removed member's token counts for nothing");
+        }
+    }
+    assert!(session_ops >= 5, "the matrix probed only {session_ops} member operations");
+    assert_eq!(victim_fingerprint(&t).await, before, "a removed member's requests changed org B's rows");
+    let members = t.get("/api/organizations/users", &t.token(VICTIM_ORG, VICTIM_USER, Role::Admin)).await.json();
+    let ids: Vec<&str> = members["items"].as_array().unwrap().iter().map(|m| m["user_id"].as_str().unwrap()).collect();
+    assert!(!ids.contains(&removed), "the removed member took no seat back: {ids:?}");
 }
 
 #[tokio::test]

@@ -10,6 +10,7 @@ mod contract;
 mod crawl;
 mod crawl_site;
 mod generate;
+mod hostile;
 mod http;
 mod isolation;
 mod legacy;

@@ -1,0 +1,4 @@
+#![no_main]
+//! libFuzzer entry point; the body and its properties are in `voiceforge_fuzz::sitemap`.
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| voiceforge_fuzz::sitemap(data));
