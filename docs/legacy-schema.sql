@@ -6,7 +6,10 @@
 
 CREATE EXTENSION IF NOT EXISTS vector;
 
--- One crawl of the brand's website.
+-- One crawl of the brand's website. Imported as a finished crawl with the same times; one
+-- left queued or running is recorded as cancelled. The importer needs only these columns
+-- and also carries `started_at`, `error` (text), `max_pages` and `max_depth` (integers)
+-- when a crawls table has them.
 CREATE TABLE crawls (
     id            serial PRIMARY KEY,
     root_url      text NOT NULL,
@@ -35,7 +38,10 @@ CREATE TABLE content_chunks (
     embedding   vector(384)
 );
 
--- Prompt templates; `prompt` holds {{placeholders}} for the inputs.
+-- Prompt templates; `prompt` holds {{placeholders}} for the inputs. Imported templates get
+-- one optional field per valid placeholder; any other `{{` is escaped (`\{{`) so it stays
+-- literal text. `kind` is free text: blog_post, email, social_post, ad, landing_page, custom
+-- (and near spellings such as `blog` or `social`); anything else imports as custom.
 CREATE TABLE marketing_templates (
     id          serial PRIMARY KEY,
     name        text NOT NULL,

@@ -155,12 +155,12 @@ impl voiceforge::legacy::Progress for TerminalProgress {
 fn print_report(report: &voiceforge::legacy::ImportReport) {
     println!("{}", if report.dry_run { "Dry run: nothing was written." } else { "Import finished." });
     println!(
-        "{:<22} {:>7} {:>9} {:>9} {:>11} {:>9} {:>8} {:>7}",
-        "table", "total", "imported", "already", "duplicates", "refused", "rebuilt", "failed"
+        "{:<22} {:>7} {:>9} {:>9} {:>11} {:>9} {:>8} {:>7} {:>9}",
+        "table", "total", "imported", "already", "duplicates", "refused", "rebuilt", "failed", "warnings"
     );
     for t in &report.tables {
         println!(
-            "{:<22} {:>7} {:>9} {:>9} {:>11} {:>9} {:>8} {:>7}",
+            "{:<22} {:>7} {:>9} {:>9} {:>11} {:>9} {:>8} {:>7} {:>9}",
             t.table,
             t.total,
             t.imported,
@@ -168,12 +168,16 @@ fn print_report(report: &voiceforge::legacy::ImportReport) {
             t.duplicates,
             t.refused_by_limits,
             t.rebuilt,
-            t.failed.len()
+            t.failed.len(),
+            t.warnings.len()
         );
     }
     for t in &report.tables {
         for f in &t.failed {
             println!("failed: {} #{}: {}", t.table, f.legacy_id, f.reason);
+        }
+        for w in &t.warnings {
+            println!("warning: {} #{}: {}", t.table, w.legacy_id, w.message);
         }
         if t.refused_by_limits > 0 {
             println!(

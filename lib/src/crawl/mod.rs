@@ -26,7 +26,7 @@ use uuid::Uuid;
 pub use engine::Crawler;
 pub use extract::ExtractedPage;
 pub use fetch::{FetchError, Fetcher};
-pub use store::{cancel, get, list, list_pages, start};
+pub use store::{FinishedCrawl, cancel, get, insert_finished, list, list_pages, start};
 
 use crate::error::ApiError;
 

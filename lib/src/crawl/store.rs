@@ -69,6 +69,48 @@ pub async fn start(
     Ok(view(row, Vec::new(), 0))
 }
 
+/// A crawl that already ran elsewhere (a legacy import), recorded as finished.
+#[derive(Clone, Debug)]
+pub struct FinishedCrawl {
+    /// Root URL as it was crawled.
+    pub root_url: String,
+    /// Options in force.
+    pub options: CrawlOptions,
+    /// How it ended (a finished status).
+    pub status: CrawlStatus,
+    /// Why it ended as it did.
+    pub status_reason: Option<String>,
+    /// When it was created.
+    pub created_at: OffsetDateTime,
+    /// When it started.
+    pub started_at: Option<OffsetDateTime>,
+    /// When it finished.
+    pub finished_at: Option<OffsetDateTime>,
+}
+
+/// Records a finished crawl with its own times, attributed to the acting member: no frontier,
+/// nothing to advance, and no usage (the caller decides what it counts against).
+pub async fn insert_finished(tenant: &mut Tenant, crawl: &FinishedCrawl) -> Result<Uuid, sqlx::Error> {
+    debug_assert!(crawl.status.is_finished(), "{:?} is not a finished status", crawl.status);
+    let org_id = tenant.org().id;
+    sqlx::query_scalar(
+        "INSERT INTO crawls (org_id, created_by, root_url, options, status, status_reason, seeded, started_at,
+                             finished_at, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, true, $7, $8, $9, now()) RETURNING id",
+    )
+    .bind(org_id)
+    .bind(tenant.user_id())
+    .bind(&crawl.root_url)
+    .bind(Json(&crawl.options))
+    .bind(crawl.status)
+    .bind(crawl.status_reason.as_ref().map(|r| r.chars().take(1024).collect::<String>()))
+    .bind(crawl.started_at)
+    .bind(crawl.finished_at)
+    .bind(crawl.created_at)
+    .fetch_one(tenant.conn())
+    .await
+}
+
 /// One crawl of the tenant's organization, with its counts.
 pub async fn get(tenant: &mut Tenant, id: Uuid) -> Result<Option<Crawl>, sqlx::Error> {
     let org_id = tenant.org().id;

@@ -193,12 +193,24 @@ pub struct Placeholder {
     pub range: std::ops::Range<usize>,
 }
 
-/// Finds every `{{ name }}` in `text`. An opening `{{` without a closing `}}`, or a name that
-/// is not a valid field name, is an error naming it.
+/// Written before `{{` to make it literal text (`\{{` renders as `{{`), as in Handlebars.
+pub const ESCAPE: char = '\\';
+
+/// `text` with every `{{` escaped, so it renders literally and declares no placeholder.
+pub fn escape(text: &str) -> String {
+    text.replace("{{", "\\{{")
+}
+
+/// Finds every `{{ name }}` in `text`, skipping escaped `\{{`. An opening `{{` without a
+/// closing `}}`, or a name that is not a valid field name, is an error naming it.
 pub fn placeholders(text: &str) -> Result<Vec<Placeholder>, TemplateError> {
     let mut out = Vec::new();
     let mut at = 0;
     while let Some(open) = text[at..].find("{{").map(|i| i + at) {
+        if text[..open].ends_with(ESCAPE) {
+            at = open + 2;
+            continue;
+        }
         let Some(close) = text[open + 2..].find("}}").map(|i| i + open + 2) else {
             return Err(invalid("invalid_placeholder", "instructions: a `{{` is never closed with `}}`"));
         };
@@ -312,17 +324,19 @@ pub fn check_inputs(template: &Template, inputs: &BTreeMap<String, String>) -> R
     Ok(())
 }
 
-/// The instructions with each placeholder replaced by its input (blank when not given).
+/// The instructions with each placeholder replaced by its input (blank when not given) and
+/// each escaped `\{{` written as `{{`.
 pub fn render(template: &Template, inputs: &BTreeMap<String, String>) -> String {
+    let unescape = |s: &str| s.replace("\\{{", "{{");
     let Ok(found) = placeholders(&template.instructions) else { return template.instructions.clone() };
     let mut out = String::with_capacity(template.instructions.len());
     let mut at = 0;
     for p in found {
-        out.push_str(&template.instructions[at..p.range.start]);
+        out.push_str(&unescape(&template.instructions[at..p.range.start]));
         out.push_str(inputs.get(&p.name).map(|v| v.trim()).unwrap_or(""));
         at = p.range.end;
     }
-    out.push_str(&template.instructions[at..]);
+    out.push_str(&unescape(&template.instructions[at..]));
     out
 }
 
@@ -652,6 +666,32 @@ mod tests {
         let ok = inputs(&[("topic", "pricing")]);
         check_inputs(&tpl, &ok).unwrap();
         assert_eq!(render(&tpl, &ok), "About pricing for .");
+    }
+
+    #[test]
+    fn escaped_braces_are_literal_and_declare_nothing() {
+        let text = format!("Use {} and {}, about {{{{topic}}}}", escape("{{ x"), escape("{{a-b}}"));
+        assert_eq!(text, "Use \\{{ x and \\{{a-b}}, about {{topic}}");
+        let found = placeholders(&text).unwrap();
+        assert_eq!(found.iter().map(|p| p.name.as_str()).collect::<Vec<_>>(), ["topic"]);
+        let ValidTemplate(d, kind) = validate(draft(&text, &["topic"])).unwrap();
+        let tpl = Template {
+            id: Uuid::nil(),
+            name: d.name,
+            kind,
+            description: d.description,
+            instructions: d.instructions,
+            fields: d.fields,
+            target_length: None,
+            tone: None,
+            builtin: None,
+            created_by: None,
+            created_by_clerk: None,
+            created_at: OffsetDateTime::UNIX_EPOCH,
+            updated_at: OffsetDateTime::UNIX_EPOCH,
+        };
+        let inputs = [("topic".to_owned(), "pricing".to_owned())].into();
+        assert_eq!(render(&tpl, &inputs), "Use {{ x and {{a-b}}, about pricing");
     }
 
     #[test]

@@ -4,10 +4,27 @@
 //! The legacy database is read in a read-only transaction per batch and never written. Each
 //! legacy row is imported in its own tenant transaction together with its line in
 //! `legacy_import_map`, so a second run adds nothing and an interrupted run resumes where it
-//! stopped. Rows go through the normal pipeline (`content::store`: dedup, limits, chunking),
-//! and whatever does not fit is reported with its reason, never dropped silently.
+//! stopped. Tables go in dependency order: crawls, then contents (linked to their imported
+//! crawl), then templates. Whatever does not fit is reported with its reason, never dropped
+//! silently; whatever was changed to fit is reported as a warning.
+//!
+//! - **Crawls** become finished crawls with their own times, options and status (a crawl the
+//!   legacy install left queued or running is recorded as cancelled). They ran before the
+//!   import, so they are never refused by the monthly crawl limit; one created in the current
+//!   UTC month counts towards this month's usage (it did take place this month), older ones
+//!   count towards nothing.
+//! - **Contents** go through the normal pipeline (`content::store`: dedup, limits, chunking);
+//!   chunks are re-made from their content, so legacy chunks are reported as rebuilt.
+//! - **Templates** go through `generate::templates` validation. Fields are derived from the
+//!   valid `{{placeholders}}`; malformed ones are escaped so they render literally. A name
+//!   the organization already uses (the built-ins are given first, as the first listing
+//!   would) gets an " (imported)" suffix; a template equal to one already there is mapped to it.
 
-use std::{collections::HashSet, ops::ControlFlow, str::FromStr};
+mod contents;
+mod crawls;
+mod templates;
+
+use std::{collections::HashMap, ops::ControlFlow, str::FromStr};
 
 use anyhow::Context;
 use serde::Serialize;
@@ -16,7 +33,6 @@ use uuid::Uuid;
 
 use crate::{
     auth::{Identity, Role},
-    content::{self, ContentError, MAX_MARKDOWN_BYTES, NewContent, Source, Stored},
     db::Database,
     tenancy::{self, Tenant},
 };
@@ -48,7 +64,7 @@ pub struct TableReport {
     pub imported: u64,
     /// Imported by an earlier run (found in the import map).
     pub already_imported: u64,
-    /// Same content as an item already in the organization (mapped to it).
+    /// Same as an object already in the organization (mapped to it).
     pub duplicates: u64,
     /// Refused by the organization's limits; the next run retries them.
     pub refused_by_limits: u64,
@@ -56,6 +72,29 @@ pub struct TableReport {
     pub rebuilt: u64,
     /// Rows that could not be imported, with the reason.
     pub failed: Vec<FailedRow>,
+    /// Rows imported with a change worth knowing about (renamed, escaped, re-labelled).
+    pub warnings: Vec<RowWarning>,
+}
+
+impl TableReport {
+    fn new(table: &'static str) -> Self {
+        Self { table, ..Default::default() }
+    }
+
+    fn fail(&mut self, legacy_id: i64, reason: impl Into<String>) {
+        self.failed.push(FailedRow { legacy_id, reason: reason.into() });
+    }
+
+    fn warn(&mut self, legacy_id: i64, message: impl Into<String>) {
+        self.warnings.push(RowWarning { legacy_id, message: message.into() });
+    }
+
+    fn count(&mut self, outcome: Outcome) {
+        match outcome {
+            Outcome::Imported => self.imported += 1,
+            Outcome::Duplicate => self.duplicates += 1,
+        }
+    }
 }
 
 /// A legacy row that could not be imported.
@@ -67,6 +106,15 @@ pub struct FailedRow {
     pub reason: String,
 }
 
+/// A legacy row imported with a change.
+#[derive(Clone, Debug, Serialize)]
+pub struct RowWarning {
+    /// Its legacy id.
+    pub legacy_id: i64,
+    /// What changed and why.
+    pub message: String,
+}
+
 /// The whole import's outcome.
 #[derive(Clone, Debug, Serialize)]
 pub struct ImportReport {
@@ -76,6 +124,13 @@ pub struct ImportReport {
     pub tables: Vec<TableReport>,
     /// Whether the run stopped early (interrupted); run again to resume.
     pub interrupted: bool,
+}
+
+impl ImportReport {
+    /// The entry for a legacy table.
+    pub fn table(&self, table: &str) -> Option<&TableReport> {
+        self.tables.iter().find(|t| t.table == table)
+    }
 }
 
 /// Receives progress; returning `Break` stops the import after the current row (as an
@@ -92,15 +147,6 @@ impl Progress for Quiet {
     fn update(&mut self, _: &str, _: u64, _: u64) -> ControlFlow<()> {
         ControlFlow::Continue(())
     }
-}
-
-/// A legacy content row.
-#[derive(Debug, sqlx::FromRow)]
-struct LegacyContent {
-    id: i32,
-    url: Option<String>,
-    title: Option<String>,
-    body: Option<String>,
 }
 
 /// Imports the legacy database described by `options` (see the module docs).
@@ -122,45 +168,39 @@ pub async fn import(
     } else {
         Some(tenancy::ensure_organization(db, &options.org).await?)
     };
+    let run = Run { db, options, org_id, source: &source };
 
-    let mut contents = TableReport { table: "contents", ..Default::default() };
-    let mut chunks = TableReport { table: "content_chunks", ..Default::default() };
-    contents.total = count(&mut legacy, "contents").await?;
-    chunks.total = count(&mut legacy, "content_chunks").await?;
-
-    let mut interrupted = false;
-    let mut state = Run::new(db, options, org_id, &source).await?;
-    let mut after = 0i32;
-    let mut done = 0u64;
-    'batches: loop {
-        let rows: Vec<LegacyContent> = read_only(&mut legacy, |conn| {
-            Box::pin(async move {
-                sqlx::query_as("SELECT id, url, title, body FROM contents WHERE id > $1 ORDER BY id LIMIT $2")
-                    .bind(after)
-                    .bind(BATCH)
-                    .fetch_all(conn)
-                    .await
-            })
-        })
-        .await
-        .context("reading legacy contents")?;
-        let Some(last) = rows.last() else { break };
-        after = last.id;
-        for row in rows {
-            state.content(row, &mut contents).await?;
-            done += 1;
-            if progress.update("contents", done, contents.total).is_break() {
-                interrupted = true;
-                break 'batches;
-            }
-        }
+    let mut crawls = TableReport::new("crawls");
+    let mut contents = TableReport::new("contents");
+    let mut chunks = TableReport::new("content_chunks");
+    let mut templates = TableReport::new("marketing_templates");
+    for t in [&mut crawls, &mut contents, &mut chunks, &mut templates] {
+        t.total = count(&mut legacy, t.table).await?;
     }
-    // Chunks are not copied: the pipeline re-chunks (and re-embeds) each imported item, so
-    // every legacy chunk is carried by its content row.
-    chunks.rebuilt = chunks.total;
-    let _ = progress.update("content_chunks", chunks.total, chunks.total);
 
-    Ok(ImportReport { dry_run: options.dry_run, tables: vec![contents, chunks], interrupted })
+    let mut interrupted = crawls::import(&run, &mut legacy, &mut crawls, progress).await?.is_break();
+    if !interrupted {
+        interrupted = contents::import(&run, &mut legacy, &mut contents, progress).await?.is_break();
+    }
+    if !interrupted {
+        // Chunks are not copied: the pipeline re-chunks (and re-embeds) each imported item,
+        // so every legacy chunk is carried by its content row.
+        chunks.rebuilt = chunks.total;
+        let _ = progress.update("content_chunks", chunks.total, chunks.total);
+        interrupted = templates::import(&run, &mut legacy, &mut templates, progress).await?.is_break();
+    }
+
+    Ok(ImportReport { dry_run: options.dry_run, tables: vec![crawls, contents, chunks, templates], interrupted })
+}
+
+/// Reads the next batch of a legacy table after the id `after`; `sql` takes `$1` (after)
+/// and `$2` (limit) and returns rows keyed by a bigint `id`.
+async fn batch<T>(legacy: &mut PgConnection, sql: &'static str, after: i64) -> Result<Vec<T>, sqlx::Error>
+where
+    T: for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow> + Send + Unpin + 'static,
+{
+    read_only(legacy, |conn| Box::pin(async move { sqlx::query_as(sql).bind(after).bind(BATCH).fetch_all(conn).await }))
+        .await
 }
 
 /// Runs `f` in a read-only transaction of the legacy connection, rolled back afterwards.
@@ -177,8 +217,10 @@ async fn read_only<T>(
 
 async fn count(legacy: &mut PgConnection, table: &'static str) -> anyhow::Result<u64> {
     let sql = match table {
+        "crawls" => "SELECT count(*) FROM crawls",
         "contents" => "SELECT count(*) FROM contents",
-        _ => "SELECT count(*) FROM content_chunks",
+        "content_chunks" => "SELECT count(*) FROM content_chunks",
+        _ => "SELECT count(*) FROM marketing_templates",
     };
     let n: i64 = read_only(legacy, |c| Box::pin(async move { sqlx::query_scalar(sql).fetch_one(c).await }))
         .await
@@ -191,61 +233,37 @@ fn source_label(options: &PgConnectOptions) -> String {
     format!("{}:{}/{}", options.get_host(), options.get_port(), options.get_database().unwrap_or(""))
 }
 
-/// Per-run state: the target organization, what earlier runs mapped, and (for a dry run)
-/// the projected library.
+/// What a legacy row became.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Outcome {
+    /// A new object.
+    Imported,
+    /// An object already in the organization.
+    Duplicate,
+}
+
+impl Outcome {
+    fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Imported => "imported",
+            Outcome::Duplicate => "duplicate",
+        }
+    }
+}
+
+/// The target of one run.
 struct Run<'a> {
     db: &'a Database,
     options: &'a ImportOptions,
+    /// None only for a dry run into an organization that does not exist yet.
     org_id: Option<Uuid>,
     source: &'a str,
-    mapped: HashSet<i64>,
-    /// Dry run: hashes the library would hold, and free item slots.
-    projected_hashes: HashSet<String>,
-    projected_free: i64,
 }
 
-impl<'a> Run<'a> {
-    async fn new(
-        db: &'a Database,
-        options: &'a ImportOptions,
-        org_id: Option<Uuid>,
-        source: &'a str,
-    ) -> anyhow::Result<Self> {
-        let mut run = Self {
-            db,
-            options,
-            org_id,
-            source,
-            mapped: HashSet::new(),
-            projected_hashes: HashSet::new(),
-            projected_free: i64::from(crate::tenancy::DEFAULT_MAX_CONTENT_ITEMS),
-        };
-        if let Some(org_id) = org_id {
-            let mut tenant = run.tenant(org_id).await?;
-            run.mapped = sqlx::query_scalar(
-                "SELECT legacy_id FROM legacy_import_map WHERE org_id = $1 AND source = $2 AND legacy_table = 'contents'",
-            )
-            .bind(org_id)
-            .bind(source)
-            .fetch_all(tenant.conn())
-            .await?
-            .into_iter()
-            .collect();
-            if options.dry_run {
-                run.projected_hashes = sqlx::query_scalar("SELECT content_hash FROM contents WHERE org_id = $1")
-                    .bind(org_id)
-                    .fetch_all(tenant.conn())
-                    .await?
-                    .into_iter()
-                    .collect();
-                let limit = i64::from(tenant.org().limits.max_content_items);
-                run.projected_free = limit - run.projected_hashes.len() as i64;
-            }
-        }
-        Ok(run)
-    }
-
-    async fn tenant(&self, org_id: Uuid) -> anyhow::Result<Tenant> {
+impl Run<'_> {
+    /// A tenant transaction on the target organization, acting as `--created-by` when given.
+    async fn tenant(&self) -> anyhow::Result<Tenant> {
+        let org_id = self.org_id.context("no target organization")?;
         match &self.options.created_by {
             Some(user) => {
                 let identity = Identity {
@@ -265,118 +283,44 @@ impl<'a> Run<'a> {
         }
     }
 
-    async fn content(&mut self, row: LegacyContent, report: &mut TableReport) -> anyhow::Result<()> {
-        let id = i64::from(row.id);
-        if self.mapped.contains(&id) {
-            report.already_imported += 1;
-            return Ok(());
-        }
-        let body = row.body.unwrap_or_default();
-        if body.trim().is_empty() {
-            report.failed.push(FailedRow { legacy_id: id, reason: "empty text: nothing to import".into() });
-            return Ok(());
-        }
-        if body.len() > MAX_MARKDOWN_BYTES {
-            report.failed.push(FailedRow {
-                legacy_id: id,
-                reason: format!(
-                    "text of {} bytes is over the {MAX_MARKDOWN_BYTES}-byte limit of a content item",
-                    body.len()
-                ),
-            });
-            return Ok(());
-        }
-        let title = legacy_title(row.title.as_deref(), row.url.as_deref(), &body);
-        let url = row.url.filter(|u| !u.trim().is_empty());
-
-        if self.options.dry_run {
-            let hash = content::content_hash(&body);
-            if !self.projected_hashes.insert(hash) {
-                report.duplicates += 1;
-            } else if self.projected_free <= 0 {
-                report.refused_by_limits += 1;
-            } else {
-                self.projected_free -= 1;
-                report.imported += 1;
-            }
-            return Ok(());
-        }
-
-        let org_id = self.org_id.context("no target organization")?;
-        let mut tenant = self.tenant(org_id).await?;
-        let new = NewContent {
-            source: Source::Import,
-            crawl_id: None,
-            url,
-            title,
-            description: None,
-            language: None,
-            markdown: body,
-        };
-        let (outcome, new_id) = match content::store(&mut tenant, new).await {
-            Ok(Stored::Created(item) | Stored::Updated(item)) => ("imported", item.id),
-            Ok(Stored::Unchanged(item)) => ("duplicate", item.id),
-            Ok(Stored::Duplicate { existing_id }) => ("duplicate", existing_id),
-            Err(ContentError::LimitReached { .. }) => {
-                report.refused_by_limits += 1;
-                return Ok(());
-            }
-            Err(ContentError::Invalid(reason)) => {
-                report.failed.push(FailedRow { legacy_id: id, reason });
-                return Ok(());
-            }
-            Err(ContentError::Database(err)) => return Err(err).context(format!("importing legacy content {id}")),
-        };
-        sqlx::query(
-            "INSERT INTO legacy_import_map (org_id, source, legacy_table, legacy_id, outcome, new_id)
-             VALUES ($1, $2, 'contents', $3, $4, $5)",
+    /// Legacy ids of `table` mapped by earlier runs, with what they became.
+    async fn mapped(&self, table: &'static str) -> anyhow::Result<HashMap<i64, Uuid>> {
+        let Some(org_id) = self.org_id else { return Ok(HashMap::new()) };
+        let mut tenant = self.tenant().await?;
+        let rows: Vec<(i64, Uuid)> = sqlx::query_as(
+            "SELECT legacy_id, new_id FROM legacy_import_map WHERE org_id = $1 AND source = $2 AND legacy_table = $3",
         )
         .bind(org_id)
         .bind(self.source)
-        .bind(id)
-        .bind(outcome)
+        .bind(table)
+        .fetch_all(tenant.conn())
+        .await
+        .with_context(|| format!("reading the import map of {table}"))?;
+        Ok(rows.into_iter().collect())
+    }
+
+    /// Records what a legacy row became, in the transaction that made it.
+    async fn record(
+        &self,
+        tenant: &mut Tenant,
+        table: &'static str,
+        legacy_id: i64,
+        outcome: Outcome,
+        new_id: Uuid,
+    ) -> Result<(), sqlx::Error> {
+        let org_id = tenant.org().id;
+        sqlx::query(
+            "INSERT INTO legacy_import_map (org_id, source, legacy_table, legacy_id, outcome, new_id)
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(org_id)
+        .bind(self.source)
+        .bind(table)
+        .bind(legacy_id)
+        .bind(outcome.as_str())
         .bind(new_id)
         .execute(tenant.conn())
         .await?;
-        tenant.commit().await?;
-        self.mapped.insert(id);
-        if outcome == "imported" {
-            report.imported += 1;
-        } else {
-            report.duplicates += 1;
-        }
         Ok(())
-    }
-}
-
-/// A title for a legacy row: its own, else the URL's last path segment, else the text's
-/// first line.
-fn legacy_title(title: Option<&str>, url: Option<&str>, body: &str) -> String {
-    if let Some(t) = title.map(str::trim).filter(|t| !t.is_empty()) {
-        return t.chars().take(1024).collect();
-    }
-    let from_url = url.and_then(|u| url::Url::parse(u).ok()).and_then(|u| {
-        u.path_segments()
-            .and_then(|mut s| s.rfind(|s| !s.is_empty()).map(str::to_owned))
-            .or(u.host_str().map(str::to_owned))
-    });
-    if let Some(t) = from_url {
-        return t;
-    }
-    let first = body.lines().map(|l| l.trim_start_matches('#').trim()).find(|l| !l.is_empty()).unwrap_or("Untitled");
-    first.chars().take(120).collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::legacy_title;
-
-    #[test]
-    fn titles_fall_back_to_the_url_then_the_first_line() {
-        assert_eq!(legacy_title(Some(" Pricing "), None, "x"), "Pricing");
-        assert_eq!(legacy_title(None, Some("https://acme.test/blog/launch-day/"), "x"), "launch-day");
-        assert_eq!(legacy_title(Some(""), Some("https://acme.test/"), "x"), "acme.test");
-        assert_eq!(legacy_title(None, None, "\n\n# Our story\nMore"), "Our story");
-        assert_eq!(legacy_title(None, None, "   "), "Untitled");
     }
 }
