@@ -124,6 +124,9 @@ pub struct Settings {
     pub embedding: EmbeddingSettings,
     /// The vector store.
     pub vector_store: VectorStoreKind,
+    /// How long a drain's claimed outbox rows stay hidden from other drains
+    /// (`VECTOR_OUTBOX_LEASE_SECONDS`, default 300): a killed drain's rows return after it.
+    pub vector_outbox_lease: Duration,
     /// Pinecone access.
     pub pinecone: PineconeSettings,
     /// Svix signing secret of the Clerk webhook endpoint (`CLERK_WEBHOOK_SIGNING_SECRET`, `whsec_…`).
@@ -298,6 +301,7 @@ impl Settings {
             cron_secret: get("CRON_SECRET").map(Secret::new),
             embedding,
             vector_store,
+            vector_outbox_lease: Duration::from_secs(parse_num("VECTOR_OUTBOX_LEASE_SECONDS", 300)?.clamp(1, 3600)),
             pinecone,
             clerk_webhook_signing_secret: get("CLERK_WEBHOOK_SIGNING_SECRET").map(Secret::new),
             admin_token: get("VOICEFORGE_ADMIN_TOKEN").map(Secret::new),

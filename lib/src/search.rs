@@ -186,21 +186,37 @@ pub async fn search(
     let mut vector_hits = Vec::new();
     let mut mode = "full_text";
     if let Some(embedder) = retrieval.embedder() {
-        retrieval.ensure_compatible(db).await.map_err(ApiError::internal)?;
-        match embedder.embed(std::slice::from_ref(&q.query), InputKind::Query).await {
-            Ok(e) if e.vectors.len() == 1 => {
+        // A store that cannot be reached for its compatibility check is an outage, not a
+        // misconfiguration: search on in full text, like an embedder outage below.
+        let ready = match retrieval.ensure_compatible(db).await {
+            Ok(()) => true,
+            Err(err) if is_remote_outage(&err) => {
+                tracing::warn!("search: the vector store is unavailable, full-text only: {err:#}");
+                false
+            }
+            Err(err) => return Err(ApiError::internal(err)),
+        };
+        let embedded =
+            if ready { Some(embedder.embed(std::slice::from_ref(&q.query), InputKind::Query).await) } else { None };
+        match embedded {
+            None => {}
+            Some(Ok(e)) if e.vectors.len() == 1 => {
                 if e.tokens > 0 {
                     usage::record(tenant, Metric::EmbeddingTokens, e.tokens as i64).await?;
                 }
-                vector_hits = retrieval
-                    .store()
-                    .query(tenant, &e.vectors[0], CANDIDATES, q.content_ids.as_deref())
-                    .await
-                    .map_err(|e| ApiError::internal(anyhow::anyhow!(e)))?;
-                mode = "hybrid";
+                match retrieval.store().query(tenant, &e.vectors[0], CANDIDATES, q.content_ids.as_deref()).await {
+                    Ok(hits) => {
+                        vector_hits = hits;
+                        mode = "hybrid";
+                    }
+                    Err(vector::VectorError::Remote(err)) => {
+                        tracing::warn!("search: querying the vector store failed, full-text only: {err}");
+                    }
+                    Err(err) => return Err(ApiError::internal(anyhow::anyhow!(err))),
+                }
             }
-            Ok(_) => tracing::warn!("search: the embedder returned no vector; full-text only"),
-            Err(err) => tracing::warn!("search: embedding the query failed, full-text only: {err}"),
+            Some(Ok(_)) => tracing::warn!("search: the embedder returned no vector; full-text only"),
+            Some(Err(err)) => tracing::warn!("search: embedding the query failed, full-text only: {err}"),
         }
     }
     let text_hits = full_text(tenant, &q.query, CANDIDATES, q.content_ids.as_deref()).await?;
@@ -252,6 +268,15 @@ pub async fn search(
         })
         .collect();
     Ok(SearchResults { results, mode })
+}
+
+/// Whether `err` comes from a hosted service (vector store, embedder) that failed after its
+/// retries, rather than from a misconfiguration or the database.
+fn is_remote_outage(err: &anyhow::Error) -> bool {
+    err.chain().any(|e| {
+        matches!(e.downcast_ref::<vector::VectorError>(), Some(vector::VectorError::Remote(_)))
+            || matches!(e.downcast_ref::<embed::EmbedError>(), Some(embed::EmbedError::Provider(_)))
+    })
 }
 
 /// Chunks matching `query` by Postgres full-text search (each chunk's own language

@@ -118,7 +118,13 @@ async fn crawl_worker(app: App) {
 /// The local stand-in for the cron that drains the vector outbox: every few seconds.
 async fn drain_outbox_forever(app: App) {
     loop {
-        match crate::content::drain_outbox(&app.db, &app.retrieval, crate::content::DrainBudget::default()).await {
+        match crate::content::drain_outbox(
+            &app.db,
+            &app.retrieval,
+            crate::content::DrainBudget::from_settings(&app.settings),
+        )
+        .await
+        {
             Ok(r) if r.upserted + r.deleted + r.failed > 0 => {
                 tracing::info!(upserted = r.upserted, deleted = r.deleted, failed = r.failed, "vector outbox drained");
             }

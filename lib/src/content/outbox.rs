@@ -27,11 +27,21 @@ pub struct DrainBudget {
     pub batch: usize,
     /// Stop starting new work after this long.
     pub time: Duration,
+    /// How long claimed rows stay hidden from other drains: a drain killed mid-write leaves
+    /// its rows for this long (`VECTOR_OUTBOX_LEASE_SECONDS`, default 300).
+    pub lease: Duration,
 }
 
 impl Default for DrainBudget {
     fn default() -> Self {
-        Self { max_orgs: 50, batch: 64, time: Duration::from_secs(50) }
+        Self { max_orgs: 50, batch: 64, time: Duration::from_secs(50), lease: DEFAULT_LEASE }
+    }
+}
+
+impl DrainBudget {
+    /// The default budget with the lease the settings choose.
+    pub fn from_settings(settings: &crate::config::Settings) -> Self {
+        Self { lease: settings.vector_outbox_lease, ..Self::default() }
     }
 }
 
@@ -48,8 +58,9 @@ pub struct DrainReport {
     pub failed: usize,
 }
 
-/// How long a claimed row stays hidden from other drains.
-const LEASE: &str = "5 minutes";
+/// How long a claimed row stays hidden from other drains unless the settings say otherwise:
+/// longer than an embedding and store write with all their retries take.
+pub const DEFAULT_LEASE: Duration = Duration::from_secs(300);
 
 /// Drains due outbox work across organizations within `budget`: lists the organizations
 /// with due rows through the audited system path, then works on each in its own
@@ -78,7 +89,7 @@ pub async fn drain_outbox(db: &Database, retrieval: &Retrieval, budget: DrainBud
             if started.elapsed() >= budget.time {
                 return Ok(report);
             }
-            let done = drain_org(db, retrieval, org_id, budget.batch, &mut report).await?;
+            let done = drain_org(db, retrieval, org_id, budget, &mut report).await?;
             if done < budget.batch {
                 break;
             }
@@ -98,13 +109,13 @@ async fn drain_org(
     db: &Database,
     retrieval: &Retrieval,
     org_id: Uuid,
-    batch: usize,
+    budget: DrainBudget,
     report: &mut DrainReport,
 ) -> anyhow::Result<usize> {
     let Some(mut tenant) = Tenant::for_system(db, org_id, "outbox: claim vector work").await? else {
         return Ok(0);
     };
-    let claimed = claim(&mut tenant, batch).await.context("claiming outbox rows")?;
+    let claimed = claim(&mut tenant, budget.batch, budget.lease).await.context("claiming outbox rows")?;
     tenant.commit().await?;
     if claimed.ids.is_empty() {
         return Ok(0);
@@ -137,17 +148,18 @@ async fn drain_org(
     Ok(count)
 }
 
-async fn claim(tenant: &mut Tenant, batch: usize) -> Result<Claimed, sqlx::Error> {
+async fn claim(tenant: &mut Tenant, batch: usize, lease: Duration) -> Result<Claimed, sqlx::Error> {
     let org_id = tenant.org().id;
-    let rows: Vec<(i64, String, Uuid)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "UPDATE vector_outbox SET available_at = now() + interval '{LEASE}', attempts = attempts + 1
+    let rows: Vec<(i64, String, Uuid)> = sqlx::query_as(
+        "UPDATE vector_outbox SET available_at = now() + $3 * interval '1 millisecond', attempts = attempts + 1
           WHERE org_id = $1 AND id IN (
                 SELECT id FROM vector_outbox WHERE org_id = $1 AND available_at <= now()
                  ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED)
-          RETURNING id, op, chunk_id"
-    )))
+          RETURNING id, op, chunk_id",
+    )
     .bind(org_id)
     .bind(batch as i64)
+    .bind(lease.as_millis() as i64)
     .fetch_all(tenant.conn())
     .await?;
     let ids = rows.iter().map(|r| r.0).collect();

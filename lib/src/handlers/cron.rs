@@ -29,7 +29,12 @@ pub async fn get_cron_crawl(State(app): State<App>, headers: HeaderMap) -> Resul
     authorize(&app, &headers)?;
     let deadline = tokio::time::Instant::now() + app.settings.crawl.invocation_budget;
     let sweep = app.crawler.advance_all(&app.db, deadline).await?;
-    let outbox = crate::content::drain_outbox(&app.db, &app.retrieval, crate::content::DrainBudget::default()).await?;
+    let outbox = crate::content::drain_outbox(
+        &app.db,
+        &app.retrieval,
+        crate::content::DrainBudget::from_settings(&app.settings),
+    )
+    .await?;
     Ok(ApiJson(CronReport { sweep, outbox }))
 }
 
