@@ -151,11 +151,16 @@ async fn drain_org(
 async fn claim(tenant: &mut Tenant, batch: usize, lease: Duration) -> Result<Claimed, sqlx::Error> {
     let org_id = tenant.org().id;
     let rows: Vec<(i64, String, Uuid)> = sqlx::query_as(
-        "UPDATE vector_outbox SET available_at = now() + $3 * interval '1 millisecond', attempts = attempts + 1
-          WHERE org_id = $1 AND id IN (
-                SELECT id FROM vector_outbox WHERE org_id = $1 AND available_at <= now()
-                 ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED)
-          RETURNING id, op, chunk_id",
+        // Materialized, so the locking subquery runs once: as a plain `IN (…)` the planner
+        // may rescan it, and a rescan skips nothing this transaction locked, nor stops at
+        // the limit (the fault tests caught 100 rows claimed with a batch of 64).
+        "WITH picked AS MATERIALIZED (
+              SELECT id FROM vector_outbox WHERE org_id = $1 AND available_at <= now()
+               ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED)
+         UPDATE vector_outbox o SET available_at = now() + $3 * interval '1 millisecond', attempts = o.attempts + 1
+           FROM picked
+          WHERE o.org_id = $1 AND o.id = picked.id
+          RETURNING o.id, o.op, o.chunk_id",
     )
     .bind(org_id)
     .bind(batch as i64)
