@@ -6,7 +6,8 @@
 use std::{
     borrow::Cow,
     cell::{Cell, RefCell},
-    collections::HashMap,
+    collections::{HashMap, HashSet},
+    panic::{AssertUnwindSafe, catch_unwind},
 };
 
 use dom_query::{Document, NodeId};
@@ -19,6 +20,9 @@ use html5ever::{
 
 /// Input fed to the parser between two checks of the cap.
 const CHUNK: usize = 512;
+/// Elements made outside the tree past the cap, each distinct so the tree builder's own
+/// bookkeeping (which compares nodes) stays consistent; past this many they share one node.
+const MAX_SPARE: usize = 250_000;
 /// Most attributes on one tag: html5ever checks each new attribute against every earlier
 /// one of its tag, so a tag with 400,000 attributes takes minutes to tokenize.
 pub const MAX_ATTRIBUTES: usize = 1000;
@@ -47,7 +51,8 @@ pub fn parse(html: &str, max_elements: usize, max_depth: usize) -> Result<Docume
         doc: Document::default(),
         created: Cell::new(0),
         max: max_elements,
-        spare: RefCell::new(None),
+        spares: RefCell::new(HashSet::new()),
+        shared_spare: RefCell::new(None),
         depths: RefCell::new(HashMap::new()),
         max_depth,
         too_deep: Cell::new(false),
@@ -56,22 +61,30 @@ pub fn parse(html: &str, max_elements: usize, max_depth: usize) -> Result<Docume
         tree_builder: TreeBuilderOpts { scripting_enabled: false, ..Default::default() },
         ..Default::default()
     };
-    let mut parser = html5ever::parse_document(sink, opts);
-    let mut rest = html;
-    while !rest.is_empty() {
-        // html5ever scans its stack of open elements for many tags: stop feeding a page as
-        // soon as it is too deep too, or 100,000 nested elements take minutes.
-        if parser.tokenizer.sink.sink.over() || parser.tokenizer.sink.sink.too_deep.get() {
-            break;
+    // Past the cap the tree builder works on nodes outside the tree; should its bookkeeping
+    // still trip over them (an arithmetic panic deep in html5ever), the page is too complex,
+    // which is what the cap had already decided.
+    let parsed = catch_unwind(AssertUnwindSafe(|| {
+        let mut parser = html5ever::parse_document(sink, opts);
+        let mut rest = html;
+        while !rest.is_empty() {
+            // html5ever scans its stack of open elements for many tags: stop feeding a page as
+            // soon as it is too deep too, or 100,000 nested elements take minutes.
+            if parser.tokenizer.sink.sink.over() || parser.tokenizer.sink.sink.too_deep.get() {
+                break;
+            }
+            let mut end = rest.len().min(CHUNK);
+            while !rest.is_char_boundary(end) {
+                end += 1;
+            }
+            parser.process(StrTendril::from_slice(&rest[..end]));
+            rest = &rest[end..];
         }
-        let mut end = rest.len().min(CHUNK);
-        while !rest.is_char_boundary(end) {
-            end += 1;
-        }
-        parser.process(StrTendril::from_slice(&rest[..end]));
-        rest = &rest[end..];
-    }
-    let (doc, over, too_deep) = parser.finish();
+        parser.finish()
+    }));
+    let Ok((doc, over, too_deep)) = parsed else {
+        return Err(TooComplex::Elements(max_elements));
+    };
     if over {
         return Err(TooComplex::Elements(max_elements));
     }
@@ -166,7 +179,7 @@ fn depth_exceeds(doc: &Document, max_depth: usize) -> bool {
         let mut child = node.first_child();
         while let Some(c) = child {
             if c.is_element() {
-                stack.push((c.clone(), depth + 1));
+                stack.push((c, depth + 1));
             }
             child = c.next_sibling();
         }
@@ -174,14 +187,15 @@ fn depth_exceeds(doc: &Document, max_depth: usize) -> bool {
     false
 }
 
-/// dom_query's own sink, with a cap on elements: past it, every new element is one spare
-/// node outside the tree, and whatever the parser does with it is ignored. It also notes
+/// dom_query's own sink, with a cap on elements: past it, every new element is a spare node
+/// outside the tree, and whatever the parser does with it is ignored. It also notes
 /// how deep elements are appended, so parsing can stop early on a too-deep page.
 struct CappedSink {
     doc: Document,
     created: Cell<usize>,
     max: usize,
-    spare: RefCell<Option<NodeId>>,
+    spares: RefCell<HashSet<NodeId>>,
+    shared_spare: RefCell<Option<NodeId>>,
     depths: RefCell<HashMap<NodeId, usize>>,
     max_depth: usize,
     too_deep: Cell<bool>,
@@ -193,7 +207,7 @@ impl CappedSink {
     }
 
     fn is_spare(&self, node: &NodeId) -> bool {
-        self.spare.borrow().as_ref() == Some(node)
+        self.spares.borrow().contains(node)
     }
 
     fn involves_spare(&self, node: &NodeId, child: &NodeOrText<NodeId>) -> bool {
@@ -245,11 +259,17 @@ impl TreeSink for CappedSink {
         if !self.over() {
             return self.doc.create_element(name, attrs, flags);
         }
-        // One plain `div`, made once: never a template, so nothing asks for its contents.
-        *self.spare.borrow_mut().get_or_insert_with(|| {
+        // Plain `div`s: never a template, so nothing asks for their contents.
+        let div = || {
             let div = QualName::new(None, html5ever::ns!(html), html5ever::local_name!("div"));
-            self.doc.create_element(div, vec![], ElementFlags::default())
-        })
+            let node = self.doc.create_element(div, vec![], ElementFlags::default());
+            self.spares.borrow_mut().insert(node);
+            node
+        };
+        if self.spares.borrow().len() < MAX_SPARE {
+            return div();
+        }
+        *self.shared_spare.borrow_mut().get_or_insert_with(div)
     }
 
     fn create_comment(&self, text: StrTendril) -> NodeId {
@@ -342,6 +362,31 @@ mod tests {
             "<div>x</div>".repeat(n)
         );
         assert_eq!(parse(&bomb, 200_000, 10_000).err(), Some(TooComplex::Elements(200_000)));
+    }
+
+    #[test]
+    fn the_crawl_tests_bombs_are_refused_without_a_panic() {
+        // The page-sized versions of the bombs the hostile crawl test serves (3,000 unclosed
+        // formatting elements once tripped html5ever's adoption agency past the cap).
+        let page = |body: String| format!("<!doctype html><html><body>{body}</body></html>");
+        let reconstruct = page(format!(
+            "<div>{}</div>{}",
+            (0..3000).map(|i| format!("<b id={i}>")).collect::<String>(),
+            "<div>x</div>".repeat(3000)
+        ));
+        let misnested = page(format!(
+            "{}{}",
+            (0..3000).map(|i| format!("<p><b id={i}></p>")).collect::<String>(),
+            "<div>x</div><i>y</b></i>".repeat(3000)
+        ));
+        for (name, html) in [
+            ("reconstruct", reconstruct),
+            ("misnested", misnested),
+            ("tables", page("<table><tr><td>".repeat(30_000))),
+            ("tiny", page("<i></i>".repeat(700_000))),
+        ] {
+            assert!(parse(&html, 200_000, 512).is_err(), "{name} parsed whole");
+        }
     }
 
     #[test]
