@@ -662,8 +662,8 @@ pub fn webhook_verify(data: &[u8]) {
 }
 
 /// Template placeholders: every `{{name}}` found is a slice of the text with a valid name,
-/// in order and without overlap, and the text between them holds no `{{`; an error is the
-/// stable `invalid_placeholder`.
+/// in order and without overlap, and the text between them holds no `{{` but escaped ones
+/// (`\{{`); an error is the stable `invalid_placeholder`.
 pub fn template_placeholders(data: &[u8]) {
     let text = String::from_utf8_lossy(data);
     match templates::placeholders(&text) {
@@ -677,10 +677,10 @@ pub fn template_placeholders(data: &[u8]) {
                 assert!(text.contains(&p.name), "placeholders are a subset of the text");
                 assert!(p.name.len() <= 40 && p.name.starts_with(|c: char| c.is_ascii_lowercase()));
                 assert!(p.name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_'));
-                assert!(!text[at..p.range.start].contains("{{"), "a placeholder was skipped");
+                assert!(only_escaped_opens(&text, at, p.range.start), "a placeholder was skipped");
                 at = p.range.end;
             }
-            assert!(!text[at..].contains("{{"), "a trailing placeholder was skipped");
+            assert!(only_escaped_opens(&text, at, text.len()), "a trailing placeholder was skipped");
         }
         Err(TemplateError::Invalid(code, detail)) => {
             assert_eq!(code, "invalid_placeholder");
@@ -689,4 +689,17 @@ pub fn template_placeholders(data: &[u8]) {
         }
         Err(other) => panic!("unexpected error {other:?}"),
     }
+}
+
+/// Whether every `{{` in `text[from..to]`, read left to right as the template parser reads
+/// it, is escaped by a `\` just before it.
+fn only_escaped_opens(text: &str, from: usize, to: usize) -> bool {
+    let mut at = from;
+    while let Some(open) = text[at..to].find("{{").map(|i| i + at) {
+        if !text[..open].ends_with(templates::ESCAPE) {
+            return false;
+        }
+        at = open + 2;
+    }
+    true
 }

@@ -65,7 +65,8 @@ fn mutate(rng: &mut Rng, input: &mut Vec<u8>, pool: &[Vec<u8>], target: &Target)
                 let at = rng.below(len);
                 let end = (at + 1 + rng.below(32)).min(len);
                 let chunk = input[at..end].to_vec();
-                let times = 1 + rng.below(if rng.below(8) == 0 { 512 } else { 8 });
+                let cap = if rng.below(8) == 0 { 512 } else { 8 };
+                let times = 1 + rng.below(cap);
                 let insert: Vec<u8> = chunk.iter().copied().cycle().take(chunk.len() * times).collect();
                 input.splice(end..end, insert);
             }
@@ -166,7 +167,7 @@ fn run_target(root: &Path, target: &'static Target, budget: Duration, seed: u64)
                 return Err(Finding { input, message });
             }
             // Keep some mutants as parents: random walks reach deeper than one step.
-            if execs % 16 == 0 && pool.len() < 4096 {
+            if execs.is_multiple_of(16) && pool.len() < 4096 {
                 pool.push(input);
             }
         }
