@@ -249,8 +249,9 @@ async fn a_member_removed_by_webhook_gets_nothing_with_a_token_still_valid_for_t
             }
         } else {
             // Routes on another credential (cron, operators, webhook signatures) or none
-            // (health) treat the token like any bearer that is not theirs.
-            let anonymous = probe(&t, &op, victim.as_deref(), "not-a-credential").await.1;
+            // (health) treat the token like any member's token of an unrelated organization.
+            let stranger = t.token("org_stranger", "user_stranger", Role::Admin);
+            let anonymous = probe(&t, &op, victim.as_deref(), &stranger).await.1;
             assert_eq!(res.status, anonymous.status, "{method} {uri}: the removed member's token counts for nothing");
         }
     }
