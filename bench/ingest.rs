@@ -173,11 +173,11 @@ async fn main() {
     let started = Instant::now();
     let extracted: Vec<voiceforge::crawl::ExtractedPage> = files
         .iter()
-        .map(|f| {
+        .filter_map(|f| {
             let html = std::fs::read_to_string(f).unwrap_or_default();
             let rel = f.strip_prefix(&site).unwrap().to_string_lossy().into_owned();
             let page_url = url::Url::parse(&format!("https://docs.example/{rel}")).unwrap();
-            voiceforge::crawl::extract::extract(&html, &page_url)
+            voiceforge::crawl::extract::extract(&html, &page_url).ok()
         })
         .collect();
     let extract_time = started.elapsed();
@@ -237,7 +237,7 @@ async fn main() {
 
     // Drain: what `voiceforge serve`'s loop and the cron do, until nothing is left.
     let t = Instant::now();
-    let budget = DrainBudget { max_orgs: 50, batch: 64, time: Duration::from_secs(600) };
+    let budget = DrainBudget { max_orgs: 50, batch: 64, time: Duration::from_secs(600), ..DrainBudget::default() };
     let (mut upserted, mut failed) = (0, 0);
     loop {
         let report = content::drain_outbox(&db, &retrieval, budget).await.unwrap();

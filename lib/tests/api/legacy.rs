@@ -263,6 +263,10 @@ async fn org_templates(t: &TestApp, org: &str) -> HashMap<Uuid, Template> {
     listed.into_iter().map(|t| (t.id, t)).collect()
 }
 
+/// An imported crawl as stored: root URL, status, reason, created, started, finished, creator.
+type ImportedCrawl =
+    (String, String, Option<String>, OffsetDateTime, Option<OffsetDateTime>, Option<OffsetDateTime>, Option<String>);
+
 #[tokio::test]
 async fn a_legacy_database_is_imported_whole_once_and_left_untouched() {
     let legacy = legacy_db().await;
@@ -353,15 +357,7 @@ async fn a_legacy_database_is_imported_whole_once_and_left_untouched() {
     for (id, url, status, created_at, finished_at) in &legacy_crawls[..CRAWLS - 1] {
         let (outcome, new_id) = &crawl_map[id];
         assert_eq!(outcome, "imported");
-        let row: (
-            String,
-            String,
-            Option<String>,
-            OffsetDateTime,
-            Option<OffsetDateTime>,
-            Option<OffsetDateTime>,
-            Option<String>,
-        ) = sqlx::query_as(
+        let row: ImportedCrawl = sqlx::query_as(
             "SELECT c.root_url, c.status, c.status_reason, c.created_at, c.started_at, c.finished_at, u.clerk_user_id
                    FROM crawls c LEFT JOIN users u ON u.id = c.created_by WHERE c.id = $1",
         )

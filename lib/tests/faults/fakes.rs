@@ -3,11 +3,7 @@
 
 use std::sync::Arc;
 
-use axum::{
-    Json,
-    http::StatusCode,
-    response::{IntoResponse, Response},
-};
+use axum::{Json, http::StatusCode, response::IntoResponse};
 use serde_json::{Value, json};
 
 use crate::fault_server::Handler;

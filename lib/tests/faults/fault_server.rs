@@ -44,8 +44,6 @@ pub struct Seen {
     pub path: String,
     /// When it arrived.
     pub at: Instant,
-    /// What it got.
-    pub fault: Fault,
     /// Its body.
     pub body: Bytes,
 }
@@ -148,7 +146,7 @@ async fn handle(State(shared): State<Shared>, request: Request) -> Response {
     let fault = {
         let mut plan = shared.plan.lock().unwrap();
         let fault = plan.script.pop_front().or_else(|| plan.otherwise.clone()).unwrap_or(Fault::Pass);
-        plan.log.push(Seen { path: path.clone(), at: Instant::now(), fault: fault.clone(), body: body.clone() });
+        plan.log.push(Seen { path: path.clone(), at: Instant::now(), body: body.clone() });
         if fault == Fault::Hold {
             plan.held += 1;
         }

@@ -5,7 +5,6 @@
 //! converged: nothing lost, nothing stored twice.
 
 #[path = "../api/harness.rs"]
-#[expect(dead_code, reason = "shared with the api test binary, which uses more of it")]
 mod harness;
 #[path = "../api/vector_fake_pinecone.rs"]
 #[expect(dead_code, reason = "shared with the api test binary, which uses more of it")]
