@@ -48,7 +48,13 @@ pub async fn send_json(t: &TestApp, method: &str, path: &str, token: &str, body:
 /// Polls the crawl until it leaves queued/running.
 pub async fn wait_finished(t: &TestApp, token: &str, id: &str) -> Value {
     for _ in 0..1200 {
-        let crawl = t.get(&format!("/api/crawls/{id}"), token).await.json();
+        let res = t.get(&format!("/api/crawls/{id}"), token).await;
+        if res.status == 429 {
+            // Polling a long crawl can outrun the read bucket: wait as the API asks.
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            continue;
+        }
+        let crawl = res.json();
         if !matches!(crawl["status"].as_str(), Some("queued" | "running")) {
             return crawl;
         }
