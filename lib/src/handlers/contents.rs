@@ -139,6 +139,7 @@ pub async fn create_content(
             if text.trim().is_empty() {
                 return Err(ApiError::bad_request("invalid_content", "the text is empty"));
             }
+            check_title(&title)?;
             if language
                 .as_ref()
                 .is_some_and(|l| l.len() > 35 || !l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
@@ -237,6 +238,9 @@ pub async fn update_content(
     if body.title.is_none() && body.text.is_none() {
         return Err(ApiError::bad_request("invalid_content", "send a title, a text or both"));
     }
+    if let Some(title) = &body.title {
+        check_title(title)?;
+    }
     if body.text.as_ref().is_some_and(|t| t.trim().is_empty()) {
         return Err(ApiError::bad_request("invalid_content", "the text is empty"));
     }
@@ -270,4 +274,16 @@ pub async fn delete_content(
         .await?;
     tenant.commit().await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// A title a member sends: the contract's 1 to 1,024 characters, refused rather than cut
+/// (the crawler, which reads titles from pages, cuts them instead).
+fn check_title(title: &str) -> Result<(), ApiError> {
+    if title.trim().is_empty() {
+        return Err(ApiError::bad_request("invalid_content", "the title is empty"));
+    }
+    if title.chars().count() > 1024 {
+        return Err(ApiError::bad_request("invalid_content", "the title is longer than 1,024 characters"));
+    }
+    Ok(())
 }

@@ -113,9 +113,21 @@ async fn bad_input_is_refused_clearly() {
     t.get("/api/contents?source=web", &token).await.assert_problem(400, "invalid_source");
     t.get("/api/contents?sort=title", &token).await.assert_problem(400, "invalid_sort");
     t.get("/api/contents?crawl_id=nope", &token).await.assert_problem(400, "invalid_crawl_id");
-    assert_eq!(add_text(&t, &token, "A", "Same words here.").await.status, 201);
+    // The contract's 1,024 characters (not bytes) for a title: over it is refused, not cut.
+    let long = "µ".repeat(1025);
+    t.request(post(json!({"title": long, "text": "x"}))).await.assert_problem(400, "invalid_content");
+    let res = add_text(&t, &token, "A", "Same words here.").await;
+    assert_eq!(res.status, 201);
     add_text(&t, &token, "B", "Same   words here.").await.assert_problem(409, "duplicate_content");
     assert_eq!(t.count_all("contents").await, 1);
+    let id = res.json()["id"].as_str().unwrap().to_owned();
+    let path = format!("/api/contents/{id}");
+    t.request(json_request("PATCH", &path, &token, json!({"title": long})))
+        .await
+        .assert_problem(400, "invalid_content");
+    t.request(json_request("PATCH", &path, &token, json!({"title": " "}))).await.assert_problem(400, "invalid_content");
+    let fits = "µ".repeat(1024);
+    assert_eq!(t.request(json_request("PATCH", &path, &token, json!({"title": fits}))).await.status, 200);
 }
 
 #[tokio::test]
