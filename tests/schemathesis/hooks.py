@@ -19,6 +19,7 @@ import random
 import schemathesis
 from schemathesis import GenerationMode
 from schemathesis.core.parameters import ParameterLocation
+from schemathesis.generation.meta import TestPhase
 
 SESSION = os.environ["VF_FUZZ_SESSION_TOKEN"]
 OPERATOR = os.environ["VF_FUZZ_OPERATOR_TOKEN"]
@@ -104,6 +105,10 @@ def _is_negative(case):
     return case.meta is not None and case.meta.generation.mode == GenerationMode.NEGATIVE
 
 
+def _is_stateful(case):
+    return case.meta is not None and case.meta.phase.name == TestPhase.STATEFUL
+
+
 @schemathesis.hook
 def before_call(ctx, case, kwargs):
     """Confines URLs to the loopback site, points some ids at real objects, and keeps the
@@ -124,7 +129,8 @@ def before_call(ctx, case, kwargs):
     ids = IDS.get(case.operation.path)
     # Deletes hit seeded objects rarely, so later operations still find some.
     share = 0.2 if case.method.upper() == "DELETE" else 0.6
-    if ids and not _is_negative(case) and case.path_parameters and random.random() < share:
+    # In the stateful phase the id comes from the object the previous step created: keep it.
+    if ids and not _is_negative(case) and not _is_stateful(case) and case.path_parameters and random.random() < share:
         case.path_parameters["id"] = random.choice(ids)
     # A limits change names a known organization (or, now and then, an unknown one).
     if case.operation.path in OPERATOR_PATHS and isinstance(body, dict) and "organization" in body:
