@@ -433,7 +433,8 @@ pub fn html_extract(data: &[u8]) {
 }
 
 /// robots.txt: any text parses; `Crawl-delay` comes out within 1 ms to 30 s; a file that
-/// disallows nothing allows everything; sitemaps listed are taken from the file.
+/// disallows nothing (in any spelling the parser accepts) allows everything; sitemaps
+/// listed are taken from the file.
 pub fn robots(data: &[u8]) {
     let text = String::from_utf8_lossy(data);
     let rules = Rules::parse(Some(&*text));
@@ -441,7 +442,11 @@ pub fn robots(data: &[u8]) {
         assert!((1..=30_000).contains(&ms), "crawl delay {ms} ms");
     }
     let probes = ["https://e.com/", "https://e.com/private/x?y=1", "https://e.com/%2Fa/b.html", "https://e.com/*$"];
-    let disallows = text.to_ascii_lowercase().contains("disallow");
+    // The parser also takes the misspellings Google's does ("Dissallow: /" still refuses).
+    let lower = text.to_ascii_lowercase();
+    let disallows = ["disallow", "dissallow", "dissalow", "disalow", "diasllow", "disallaw"]
+        .iter()
+        .any(|spelling| lower.contains(spelling));
     for probe in probes {
         let url = Url::parse(probe).expect("constant URL");
         let allowed = rules.allowed(&url);

@@ -122,6 +122,23 @@ def _is_stateful(case):
 
 
 @schemathesis.hook
+def filter_case(ctx, case):
+    """Drops, in the negative run, writes that are invalid nowhere.
+
+    Schemathesis' negative mode now and then yields a case with no negative part (its
+    metadata says positive everywhere), and it may reuse ids seen in earlier responses: such a
+    case is a valid write (a draft generated, a seeded template deleted), and the negative run
+    is the one that must change nothing. Writes with an unsupported method stay: they are
+    invalid by their method."""
+    if not NEGATIVE_RUN or case.meta is None:
+        return True
+    method = case.method.upper()
+    if method in ("GET", "HEAD", "OPTIONS") or method != case.operation.method.upper():
+        return True
+    return any(case.meta.is_negative_at(location) for location in ParameterLocation)
+
+
+@schemathesis.hook
 def before_call(ctx, case, kwargs):
     """Confines URLs to the loopback site, points some ids at real objects, and keeps the
     caller authenticated when the case is negative elsewhere than in its headers (so invalid
@@ -160,3 +177,26 @@ def before_call(ctx, case, kwargs):
     if case.operation.path in OPERATOR_PATHS and isinstance(body, dict) and "organization" in body:
         if not _is_negative(case) and random.random() < 0.8:
             body["organization"] = LIMITS_ORG
+
+
+# With VF_FUZZ_WRITE_LOG set, every write the server accepted during the negative run is logged
+# there (one JSON line each), so a moved fingerprint names the request that moved it.
+WRITE_LOG = os.environ.get("VF_FUZZ_WRITE_LOG")
+
+
+@schemathesis.hook
+def after_call(ctx, case, response):
+    if not (WRITE_LOG and NEGATIVE_RUN) or case.method.upper() in ("GET", "HEAD", "OPTIONS") or response.status_code >= 300:
+        return
+    meta = case.meta
+    entry = {
+        "method": case.method.upper(),
+        "path": case.formatted_path,
+        "status": response.status_code,
+        "query": case.query,
+        "body": case.body if isinstance(case.body, (dict, list, str, int, float, bool, type(None))) else repr(case.body),
+        "negative_at": None if meta is None else [loc.name for loc in ParameterLocation if meta.is_negative_at(loc)],
+        "phase": None if meta is None else str(meta.phase.name),
+    }
+    with open(WRITE_LOG, "a") as f:
+        f.write(json.dumps(entry, default=repr) + "\n")

@@ -25,10 +25,11 @@ impl Rules {
         self.robot.as_ref().is_none_or(|r| r.allowed(url.as_str()))
     }
 
-    /// `Crawl-delay` for our agent, in milliseconds, capped at 30 s.
+    /// `Crawl-delay` for our agent, in milliseconds, rounded up (a positive delay never
+    /// becomes 0 ms) and capped at 30 s.
     pub fn crawl_delay_ms(&self) -> Option<i32> {
         let delay = self.robot.as_ref()?.delay?;
-        (delay.is_finite() && delay > 0.0).then(|| (delay.min(30.0) * 1000.0) as i32)
+        (delay.is_finite() && delay > 0.0).then(|| (delay.min(30.0) * 1000.0).ceil() as i32)
     }
 
     /// Sitemaps the file lists.
@@ -52,5 +53,16 @@ mod tests {
         assert_eq!(rules.crawl_delay_ms(), Some(2000));
         assert_eq!(rules.sitemaps(), ["https://e.com/sitemap.xml"]);
         assert!(Rules::parse(None).allowed(&u("/anything")));
+    }
+
+    #[test]
+    fn a_tiny_positive_delay_rounds_up_to_a_millisecond_and_nonsense_is_ignored() {
+        let delay = |d: &str| Rules::parse(Some(&format!("User-agent: *\nCrawl-delay: {d}\n"))).crawl_delay_ms();
+        assert_eq!(delay("0.0001"), Some(1));
+        assert_eq!(delay("1.5"), Some(1500));
+        assert_eq!(delay("99999"), Some(30_000));
+        assert_eq!(delay("0"), None);
+        assert_eq!(delay("-3"), None);
+        assert_eq!(delay("NaN"), None);
     }
 }

@@ -52,16 +52,17 @@ impl StyleGuide {
         fn list(name: &str, v: &mut Vec<String>, max_items: usize, max_chars: usize) -> Result<(), String> {
             // Counted as sent, before blanks are dropped: a list over the bound is refused
             // whatever it holds, as the contract says (maxItems), rather than stored.
+            // Lengths too: an entry over the bound is refused even if trimming would fit it.
             if v.len() > max_items {
                 return Err(format!("{name}: at most {max_items} entries"));
+            }
+            if let Some(i) = v.iter().position(|s| s.chars().count() > max_chars) {
+                return Err(format!("{name}[{i}]: at most {max_chars} characters"));
             }
             for s in v.iter_mut() {
                 *s = s.trim().to_owned();
             }
             v.retain(|s| !s.is_empty());
-            if let Some(i) = v.iter().position(|s| s.chars().count() > max_chars) {
-                return Err(format!("{name}[{i}]: at most {max_chars} characters"));
-            }
             Ok(())
         }
         list("tone", &mut self.tone, 10, 40)?;
@@ -72,12 +73,13 @@ impl StyleGuide {
             return Err("preferred_terms: at most 100 entries".into());
         }
         for (i, p) in self.preferred_terms.iter_mut().enumerate() {
+            let (term_chars, replacement_chars) = (p.term.chars().count(), p.replacement.chars().count());
             p.term = p.term.trim().to_owned();
             p.replacement = p.replacement.trim().to_owned();
-            if p.term.is_empty() || p.term.chars().count() > 60 {
+            if p.term.is_empty() || term_chars > 60 {
                 return Err(format!("preferred_terms[{i}].term: 1 to 60 characters"));
             }
-            if p.replacement.is_empty() || p.replacement.chars().count() > 60 {
+            if p.replacement.is_empty() || replacement_chars > 60 {
                 return Err(format!("preferred_terms[{i}].replacement: 1 to 60 characters"));
             }
         }
@@ -310,5 +312,17 @@ mod tests {
         assert_eq!(g.validate().unwrap_err(), "tone: at most 10 entries");
         let g = StyleGuide { tone: vec![" ".into(); 10], ..Default::default() };
         assert!(g.validate().unwrap().tone.is_empty());
+    }
+
+    #[test]
+    fn an_entry_over_its_bound_is_refused_even_when_trimming_would_fit_it() {
+        let padded = format!("    warm{}", " ".repeat(40));
+        let g = StyleGuide { tone: vec![padded], ..Default::default() };
+        assert_eq!(g.validate().unwrap_err(), "tone[0]: at most 40 characters");
+        let term = PreferredTerm { term: format!(" {} ", "a".repeat(59)), replacement: "b".into() };
+        let g = StyleGuide { preferred_terms: vec![term], ..Default::default() };
+        assert_eq!(g.validate().unwrap_err(), "preferred_terms[0].term: 1 to 60 characters");
+        let g = StyleGuide { tone: vec!["  warm  ".into()], ..Default::default() };
+        assert_eq!(g.validate().unwrap().tone, ["warm"]);
     }
 }

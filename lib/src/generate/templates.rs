@@ -242,10 +242,12 @@ fn valid_field_name(name: &str) -> bool {
 pub struct ValidTemplate(TemplateDraft, Kind);
 
 /// Checks a draft: lengths, field declarations, and that every placeholder is declared.
+/// Lengths count the text as sent, before blanks around it are trimmed.
 pub fn validate(mut draft: TemplateDraft) -> Result<ValidTemplate, TemplateError> {
-    draft.name = draft.name.trim().to_owned();
     let chars = |s: &str| s.chars().count();
-    if draft.name.is_empty() || chars(&draft.name) > 100 {
+    let name_chars = chars(&draft.name);
+    draft.name = draft.name.trim().to_owned();
+    if draft.name.is_empty() || name_chars > 100 {
         return Err(invalid("invalid_template", "name: must be 1 to 100 characters"));
     }
     let kind = draft.kind.ok_or_else(|| invalid("invalid_template", "kind: is required"))?;
@@ -269,15 +271,15 @@ pub fn validate(mut draft: TemplateDraft) -> Result<ValidTemplate, TemplateError
         if !names.insert(field.name.clone()) {
             return Err(invalid("invalid_template", format!("fields[{i}].name: `{}` is declared twice", field.name)));
         }
-        field.label = field.label.trim().to_owned();
-        if field.label.is_empty() {
-            field.label = field.name.replace('_', " ");
-        }
         if chars(&field.label) > 100 {
             return Err(invalid("invalid_template", format!("fields[{i}].label: at most 100 characters")));
         }
         if !(1..=10_000).contains(&field.max_length) {
             return Err(invalid("invalid_template", format!("fields[{i}].max_length: must be 1 to 10000")));
+        }
+        field.label = field.label.trim().to_owned();
+        if field.label.is_empty() {
+            field.label = field.name.replace('_', " ");
         }
     }
     for p in placeholders(&draft.instructions)? {
@@ -293,10 +295,10 @@ pub fn validate(mut draft: TemplateDraft) -> Result<ValidTemplate, TemplateError
     {
         return Err(invalid("invalid_template", "target_length: must be 10 to 5000 words"));
     }
-    draft.tone = draft.tone.map(|t| t.trim().to_owned()).filter(|t| !t.is_empty());
     if draft.tone.as_deref().is_some_and(|t| chars(t) > 200) {
         return Err(invalid("invalid_template", "tone: at most 200 characters"));
     }
+    draft.tone = draft.tone.map(|t| t.trim().to_owned()).filter(|t| !t.is_empty());
     Ok(ValidTemplate(draft, kind))
 }
 
@@ -629,6 +631,23 @@ mod tests {
         assert_eq!(code(validate(draft("Hi {{name", &["name"]))).0, "invalid_placeholder");
         assert_eq!(code(validate(draft("Hi {{Bad Name}}", &[]))).0, "invalid_placeholder");
         assert_eq!(code(validate(draft("x", &["a", "a"]))).1, "fields[1].name: `a` is declared twice");
+    }
+
+    #[test]
+    fn lengths_count_the_text_as_sent_and_blanks_are_trimmed_after() {
+        let mut d = draft("x {{a}}", &["a"]);
+        d.name = format!(" {} ", "n".repeat(99));
+        assert_eq!(code(validate(d)).1, "name: must be 1 to 100 characters");
+        let mut d = draft("x {{a}}", &["a"]);
+        d.fields[0].label = format!("{}  ", "l".repeat(99));
+        assert_eq!(code(validate(d)).1, "fields[0].label: at most 100 characters");
+        let mut d = draft("x {{a}}", &["a"]);
+        d.tone = Some(format!("  {}", "t".repeat(199)));
+        assert_eq!(code(validate(d)).1, "tone: at most 200 characters");
+        let mut d = draft("x {{a}}", &["a"]);
+        (d.name, d.tone) = ("  Launch  ".into(), Some("   ".into()));
+        let ValidTemplate(d, _) = validate(d).unwrap();
+        assert_eq!((d.name.as_str(), d.tone, d.fields[0].label.as_str()), ("Launch", None, "a"));
     }
 
     #[test]

@@ -26,8 +26,9 @@ pub async fn post_search(
     InTenant(mut tenant): InTenant,
     ApiJson(body): ApiJson<SearchBody>,
 ) -> Result<ApiJson<impl Serialize>, ApiError> {
+    // The bound applies to the query as sent; blanks around it are then dropped.
     let query = body.query.trim().to_owned();
-    if query.is_empty() || query.chars().count() > MAX_QUERY_CHARS {
+    if query.is_empty() || body.query.chars().count() > MAX_QUERY_CHARS {
         return Err(ApiError::bad_request("invalid_query", format!("query must be 1 to {MAX_QUERY_CHARS} characters")));
     }
     let k = body.k.unwrap_or(10);

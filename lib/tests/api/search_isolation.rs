@@ -81,6 +81,8 @@ async fn search_input_is_bounded() {
     let search = |body: serde_json::Value| json_request("POST", "/api/search", &token, body);
     t.request(search(json!({"query": "  "}))).await.assert_problem(400, "invalid_query");
     t.request(search(json!({"query": "x".repeat(1001)}))).await.assert_problem(400, "invalid_query");
+    // Counted as sent: blanks that trimming would drop do not bring a query under the bound.
+    t.request(search(json!({"query": format!("  {}", "x".repeat(999))}))).await.assert_problem(400, "invalid_query");
     t.request(search(json!({"query": "x", "k": 0}))).await.assert_problem(400, "invalid_k");
     t.request(search(json!({"query": "x", "k": 51}))).await.assert_problem(400, "invalid_k");
     t.request(search(json!({"query": "x", "content_ids": []}))).await.assert_problem(400, "invalid_content_ids");
