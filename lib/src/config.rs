@@ -127,6 +127,9 @@ pub struct Settings {
     /// How long a drain's claimed outbox rows stay hidden from other drains
     /// (`VECTOR_OUTBOX_LEASE_SECONDS`, default 300): a killed drain's rows return after it.
     pub vector_outbox_lease: Duration,
+    /// Drain the vector outbox inside `voiceforge serve` (`VECTOR_OUTBOX_WORKER`, default on);
+    /// off when another process drains it, or to time crawling without embedding.
+    pub vector_outbox_worker: bool,
     /// Pinecone access.
     pub pinecone: PineconeSettings,
     /// Svix signing secret of the Clerk webhook endpoint (`CLERK_WEBHOOK_SIGNING_SECRET`, `whsec_…`).
@@ -302,6 +305,7 @@ impl Settings {
             embedding,
             vector_store,
             vector_outbox_lease: Duration::from_secs(parse_num("VECTOR_OUTBOX_LEASE_SECONDS", 300)?.clamp(1, 3600)),
+            vector_outbox_worker: parse_bool(get("VECTOR_OUTBOX_WORKER"), "VECTOR_OUTBOX_WORKER", true)?,
             pinecone,
             clerk_webhook_signing_secret: get("CLERK_WEBHOOK_SIGNING_SECRET").map(Secret::new),
             admin_token: get("VOICEFORGE_ADMIN_TOKEN").map(Secret::new),

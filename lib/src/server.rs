@@ -79,7 +79,9 @@ pub async fn serve(settings: Settings, options: ServeOptions) -> anyhow::Result<
     app.db.ensure_safe_role().await?;
     // A missing model or a model the vector store does not hold stops start-up here.
     app.retrieval.ensure_compatible(&app.db).await?;
-    tokio::spawn(drain_outbox_forever(app.clone()));
+    if app.settings.vector_outbox_worker {
+        tokio::spawn(drain_outbox_forever(app.clone()));
+    }
     let router = router(app.clone(), &options.frontend_dir);
     if app.settings.crawl.local_worker {
         tokio::spawn(crawl_worker(app.clone()));
