@@ -74,7 +74,7 @@ async fn concurrent_adds_never_exceed_the_content_limit_and_deletes_free_slots()
         .unwrap();
     sys.commit().await.unwrap();
 
-    let tasks: Vec<_> = (0..20)
+    let tasks: Vec<_> = (0..50)
         .map(|i| {
             let app = t.app.clone();
             tokio::spawn(async move {

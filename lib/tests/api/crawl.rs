@@ -203,12 +203,12 @@ async fn a_generated_site_is_crawled_with_robots_sitemaps_redirects_and_every_ou
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn thirty_concurrent_starts_with_a_limit_of_ten_make_exactly_ten_crawls() {
+async fn fifty_concurrent_starts_with_a_limit_of_ten_make_exactly_ten_crawls() {
     let site = crawl_site::spawn_with_robots("User-agent: *\nDisallow: /\n").await;
     let t = spawn_local().await;
     let token = t.token("org_lim", "user_l", Role::Member);
     assert_eq!(t.get("/api/crawls", &token).await.status, 200);
-    let tasks: Vec<_> = (0..30)
+    let tasks: Vec<_> = (0..50)
         .map(|_| {
             let (router, token, url) = (t.router.clone(), token.clone(), site.url("/"));
             tokio::spawn(async move {
@@ -347,6 +347,66 @@ async fn a_killed_worker_loses_no_page_and_duplicates_no_fetch() {
     let resumed = paths(all.clone(), &started.id.to_string());
     assert!(resumed.len() > 50, "{}", resumed.len());
     assert_eq!(resumed, paths(all, &reference_id));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_invocations_advancing_one_crawl_at_once_fetch_every_page_once() {
+    let site = crawl_site::spawn().await;
+    let t = spawn_local().await;
+    let token = t.token("org_pair", "user_p", Role::Admin);
+    assert_eq!(t.get("/api/crawls", &token).await.status, 200);
+    // Started through the domain so no background worker runs: only the two invocations do.
+    let org = org_id(&t, "org_pair").await;
+    let mut tenant = voiceforge::tenancy::Tenant::for_system(&t.app.db, org, "test").await.unwrap().unwrap();
+    let request = crawl::CrawlRequest { url: site.url("/"), max_pages: Some(400), ..Default::default() };
+    let (url, options) = request.validate().unwrap();
+    let started = crawl::start(&mut tenant, &url, &options, None).await.unwrap();
+    tenant.commit().await.unwrap();
+
+    // Two function invocations: each its own crawler (fetcher, pacing, leases), told apart by
+    // User-Agent, both advancing the same crawl from the start until it is over.
+    let invocation = |agent: &str| {
+        let fetcher = Fetcher::new(FetchSettings {
+            policy: Policy { allow_private_networks: true, exempt: vec![] },
+            max_body_bytes: 5 * 1024 * 1024,
+            timeout: Duration::from_secs(5),
+            user_agent: agent.into(),
+        })
+        .unwrap();
+        let config = EngineConfig {
+            concurrency: 4,
+            min_delay: Duration::ZERO,
+            lease: Duration::from_secs(60),
+            invocation_budget: Duration::from_secs(60),
+        };
+        let (crawler, app, id) = (Crawler::new(fetcher, config), t.app.clone(), started.id);
+        tokio::spawn(async move {
+            let deadline = tokio::time::Instant::now() + Duration::from_secs(90);
+            loop {
+                match crawler.advance(&app.db, org, id, deadline).await.unwrap() {
+                    Advance::Finished(status) => return status,
+                    Advance::Waiting => tokio::time::sleep(Duration::from_millis(20)).await,
+                    Advance::OutOfTime => panic!("the crawl did not finish in time"),
+                }
+            }
+        })
+    };
+    let (a, b) = (invocation("invocation-a"), invocation("invocation-b"));
+    assert_eq!(a.await.unwrap(), crawl::CrawlStatus::Completed);
+    assert_eq!(b.await.unwrap(), crawl::CrawlStatus::Completed);
+
+    let (by_a, by_b) = (site.agents.get("invocation-a"), site.agents.get("invocation-b"));
+    assert!(by_a > 10 && by_b > 10, "both invocations fetched pages: {by_a} and {by_b}");
+    for (path, n) in site.counts.snapshot() {
+        // /flaky answers 503 first, so its retry is a second fetch by design.
+        let expected = if path == "/flaky" { 2 } else { 1 };
+        assert!(n <= expected, "{path} fetched {n} times");
+    }
+    let stored = contents(&t).await.into_iter().filter(|(_, _, c)| c.as_deref() == Some(&*started.id.to_string()));
+    let urls: Vec<String> = stored.map(|(u, _, _)| u).collect();
+    let unique: std::collections::BTreeSet<&String> = urls.iter().collect();
+    assert!(urls.len() > 200, "{} pages stored", urls.len());
+    assert_eq!(unique.len(), urls.len(), "a page was stored twice");
 }
 
 async fn org_id(t: &TestApp, clerk: &str) -> uuid::Uuid {

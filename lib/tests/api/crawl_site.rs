@@ -1,7 +1,7 @@
 //! A generated website on loopback for crawl tests: a few hundred linked pages, a sitemap
 //! index (one plain, one gzip), robots rules, redirects and a redirect loop, a trap calendar,
 //! non-HTML files, a latin-1 page, a huge page, slow pages, a flaky page, ETags. Every
-//! request is counted by path and query.
+//! request is counted by path and query, and by `User-Agent`.
 
 use std::{
     collections::HashMap,
@@ -40,6 +40,7 @@ impl Counts {
 #[derive(Clone)]
 struct Site {
     counts: Counts,
+    agents: Counts,
     conditional: Arc<Mutex<usize>>,
     robots: &'static str,
 }
@@ -47,6 +48,8 @@ struct Site {
 pub struct SiteServer {
     pub addr: SocketAddr,
     pub counts: Counts,
+    /// Requests by `User-Agent`.
+    pub agents: Counts,
     /// Requests that carried If-None-Match and were answered 304.
     pub not_modified: Arc<Mutex<usize>>,
 }
@@ -64,12 +67,12 @@ pub async fn spawn() -> SiteServer {
 }
 
 pub async fn spawn_with_robots(robots: &'static str) -> SiteServer {
-    let site = Site { counts: Counts::default(), conditional: Arc::default(), robots };
+    let site = Site { counts: Counts::default(), agents: Counts::default(), conditional: Arc::default(), robots };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let app = Router::new().fallback(handle).with_state(site.clone());
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    SiteServer { addr, counts: site.counts, not_modified: site.conditional }
+    SiteServer { addr, counts: site.counts, agents: site.agents, not_modified: site.conditional }
 }
 
 fn html(body: String) -> Response {
@@ -147,6 +150,8 @@ async fn handle(State(site): State<Site>, request: Request) -> Response {
         *n
     };
     let headers = request.headers().clone();
+    let agent = headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    *site.agents.0.lock().unwrap().entry(agent.to_owned()).or_insert(0) += 1;
     let query = request.uri().query().unwrap_or_default().to_owned();
     respond(&site, &path, &query, &headers, n).await
 }
