@@ -46,17 +46,17 @@ pub fn ts_config(language: Option<&str>) -> &'static str {
     }
 }
 
-/// Replaces the chunks of item `content_id` with fresh ones cut from `markdown`: the old
-/// chunks' vectors are queued for deletion, the new chunks for embedding.
+/// Replaces the chunks of item `content_id` with `chunks` (cut from its markdown by
+/// [`chunking::chunk`]): the old chunks' vectors are queued for deletion, the new chunks for
+/// embedding.
 pub async fn replace(
     tenant: &mut Tenant,
     content_id: Uuid,
-    markdown: &str,
+    chunks: &[chunking::Chunk],
     language: Option<&str>,
 ) -> Result<usize, sqlx::Error> {
     remove(tenant, content_id).await?;
     let org_id = tenant.org().id;
-    let chunks = chunking::chunk(markdown);
     let positions: Vec<i32> = chunks.iter().map(|c| c.position).collect();
     let headings: Vec<Option<String>> = chunks.iter().map(|c| c.heading.clone()).collect();
     let texts: Vec<String> = chunks.iter().map(|c| c.text.clone()).collect();

@@ -130,7 +130,7 @@ pub async fn edit(tenant: &mut Tenant, id: Uuid, edit: Edit) -> Result<EditOutco
         .fetch_one(tenant.conn())
         .await?;
     if changed_text {
-        chunks::replace(tenant, id, &item.markdown, item.language.as_deref()).await?;
+        chunks::replace(tenant, id, &super::chunking::chunk(&item.markdown), item.language.as_deref()).await?;
     }
     Ok(EditOutcome::Edited(Box::new(item)))
 }

@@ -150,6 +150,25 @@ pub(crate) const COLUMNS: &str = "id, created_by, source, crawl_id, url, title, 
 /// duplicate of another item's content, and counts a new item against the limit in the same
 /// statement that reserves it, so concurrent adds never overshoot.
 pub async fn store(tenant: &mut Tenant, new: NewContent) -> Result<Stored, ContentError> {
+    store_with(tenant, new, None).await
+}
+
+/// As [`store`], with the markdown's chunks already cut by [`chunking::chunk`]: chunking is
+/// most of a page's CPU work, and the crawler does it off the async runtime and before the
+/// transaction that stores its pages.
+pub async fn store_chunked(
+    tenant: &mut Tenant,
+    new: NewContent,
+    chunks: Vec<chunking::Chunk>,
+) -> Result<Stored, ContentError> {
+    store_with(tenant, new, Some(chunks)).await
+}
+
+async fn store_with(
+    tenant: &mut Tenant,
+    new: NewContent,
+    cut: Option<Vec<chunking::Chunk>>,
+) -> Result<Stored, ContentError> {
     if new.markdown.len() > MAX_MARKDOWN_BYTES {
         return Err(ContentError::Invalid(format!("the text is larger than {MAX_MARKDOWN_BYTES} bytes")));
     }
@@ -200,7 +219,8 @@ pub async fn store(tenant: &mut Tenant, new: NewContent) -> Result<Stored, Conte
                 .bind(new.crawl_id)
                 .fetch_one(tenant.conn())
                 .await?;
-            chunks::replace(tenant, id, &new.markdown, new.language.as_deref()).await?;
+            let cut = cut.unwrap_or_else(|| chunking::chunk(&new.markdown));
+            chunks::replace(tenant, id, &cut, new.language.as_deref()).await?;
             return Ok(Stored::Updated(item));
         }
     }
@@ -245,7 +265,8 @@ pub async fn store(tenant: &mut Tenant, new: NewContent) -> Result<Stored, Conte
         return Ok(Stored::Duplicate { existing_id });
     };
     usage::record_event(tenant, Metric::ContentItems, 1).await?;
-    chunks::replace(tenant, item.id, &item.markdown, item.language.as_deref()).await?;
+    let cut = cut.unwrap_or_else(|| chunking::chunk(&item.markdown));
+    chunks::replace(tenant, item.id, &cut, item.language.as_deref()).await?;
     Ok(Stored::Created(item))
 }
 

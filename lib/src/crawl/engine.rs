@@ -78,7 +78,7 @@ pub(super) struct State {
     pub(super) options: CrawlOptions,
     pub(super) status: CrawlStatus,
     pub(super) seeded: bool,
-    pub(super) rules: Rules,
+    pub(super) rules: Arc<Rules>,
     pub(super) crawl_delay: Option<Duration>,
 }
 
@@ -253,12 +253,12 @@ impl Crawler {
         claimed: Vec<Claimed>,
         pacers: &Mutex<HashMap<String, Instant>>,
     ) -> Vec<Processed> {
-        let scope = Scope::new(
+        let scope = Arc::new(Scope::new(
             &state.root,
             state.options.include_subdomains,
             state.options.include_paths.clone(),
             state.options.exclude_paths.clone(),
-        );
+        ));
         let delay = state.crawl_delay.unwrap_or_default().max(self.config.min_delay);
         let concurrency = if state.crawl_delay.is_some() { 1 } else { self.config.concurrency };
         let (scope, rules) = (&scope, &state.rules);
@@ -283,8 +283,16 @@ impl Crawler {
                 wait_turn(pacers, claimed.url.host_str().unwrap_or_default(), delay).await;
                 let in_scope = |u: &Url| scope.check(u).is_ok() && rules.allowed(u) && urls::trap_reason(u).is_none();
                 let result = self.fetcher.fetch(&claimed.url, Want::Html, &claimed.validators, &in_scope).await;
-                // Judged inline: extraction takes milliseconds and needs the borrowed rules.
-                page::judge(claimed, result, rules, scope)
+                // Extraction and chunking cost milliseconds of CPU per page, tens for large
+                // ones: judged on the blocking pool, so the batch's pages use every core and
+                // the runtime's threads stay free for requests.
+                let (rules, scope, copy) = (Arc::clone(rules), Arc::clone(scope), claimed.clone());
+                tokio::task::spawn_blocking(move || page::judge(claimed, result, &rules, &scope)).await.unwrap_or_else(
+                    |err| {
+                        tracing::error!(url = %copy.url, "judging a fetched page failed: {err}");
+                        page::judging_failed(copy)
+                    },
+                )
             })
             .buffer_unordered(concurrency)
             .collect()
@@ -373,7 +381,7 @@ async fn load(db: &Database, org_id: Uuid, crawl_id: Uuid) -> anyhow::Result<Opt
         options: options.0,
         status,
         seeded,
-        rules: Rules::parse(robots.as_deref()),
+        rules: Arc::new(Rules::parse(robots.as_deref())),
         crawl_delay: delay.map(|ms| Duration::from_millis(ms.max(0) as u64)),
     }))
 }

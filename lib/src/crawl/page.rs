@@ -1,8 +1,11 @@
 //! Judging one fetched page: what its outcome is, with a reason, and which links it gives.
-//! Pure apart from extraction's CPU work; the engine writes the result.
+//! Pure but CPU-heavy (extraction and chunking): the engine runs it on the blocking pool and
+//! writes the result.
 
 use url::Url;
 use uuid::Uuid;
+
+use crate::content::chunking::Chunk;
 
 use super::{
     extract::{self, ExtractedPage},
@@ -54,8 +57,8 @@ pub enum Outcome {
         /// Item kept for an unchanged page.
         content_id: Option<Uuid>,
     },
-    /// Extracted content to store in the library.
-    Store(Box<ExtractedPage>),
+    /// Extracted content to store in the library, with its markdown already chunked.
+    Store(Box<ExtractedPage>, Vec<Chunk>),
 }
 
 /// A judged page.
@@ -79,6 +82,20 @@ pub struct Processed {
 
 fn done(status: &'static str, reason: &str, detail: Option<String>) -> Outcome {
     Outcome::Done { status, reason: reason.to_owned(), detail, content_id: None }
+}
+
+/// A page whose judging failed unexpectedly (a panic in extraction): recorded as failed, so
+/// the crawl goes on and the reason shows.
+pub fn judging_failed(claimed: Claimed) -> Processed {
+    Processed {
+        moved_to: None,
+        http_status: None,
+        etag: None,
+        last_modified: None,
+        outcome: done("failed", "extraction_failed", Some("the page could not be processed".into())),
+        links: Vec::new(),
+        claimed,
+    }
 }
 
 /// Judges the result of fetching `claimed`.
@@ -173,7 +190,8 @@ pub fn judge(claimed: Claimed, result: Result<Fetched, FetchError>, rules: &Rule
     } else if page.markdown.len() > crate::content::MAX_MARKDOWN_BYTES {
         done("skipped", "too_large", Some("the extracted text exceeds the library's item size".into()))
     } else {
-        Outcome::Store(Box::new(page))
+        let chunks = crate::content::chunking::chunk(&page.markdown);
+        Outcome::Store(Box::new(page), chunks)
     };
     processed
 }

@@ -180,10 +180,10 @@ pub(super) async fn write_results(
             Outcome::Done { status, reason, detail, content_id } => {
                 record(&mut tenant, row, status, Some(reason), detail.as_deref(), &p, *content_id).await?;
             }
-            Outcome::Store(_) if limit_reached => {
+            Outcome::Store(..) if limit_reached => {
                 record(&mut tenant, row, "skipped", Some("content_limit_reached"), None, &p, None).await?;
             }
-            Outcome::Store(extracted) => {
+            Outcome::Store(extracted, chunks) => {
                 pages_crawled += 1;
                 let new = NewContent {
                     source: Source::Crawl,
@@ -194,7 +194,8 @@ pub(super) async fn write_results(
                     language: extracted.language.clone(),
                     markdown: extracted.markdown.clone(),
                 };
-                let (status, reason, detail, content) = match content::store(&mut tenant, new).await {
+                let stored = content::store_chunked(&mut tenant, new, chunks.clone()).await;
+                let (status, reason, detail, content) = match stored {
                     Ok(Stored::Created(item)) => ("stored", None, None, Some(item.id)),
                     Ok(Stored::Updated(item)) => ("updated", None, None, Some(item.id)),
                     Ok(Stored::Unchanged(item)) => ("unchanged", Some("same_content"), None, Some(item.id)),
