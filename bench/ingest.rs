@@ -153,7 +153,10 @@ fn secs(d: Duration) -> f64 {
 async fn main() {
     let base = std::env::var("DATABASE_URL").expect("DATABASE_URL (bench/ingest sets it from scripts/db)");
     let site = PathBuf::from(std::env::var("SITE_DIR").unwrap_or_else(|_| "/usr/share/doc/python3/html".into()));
-    let n: usize = std::env::var("INGEST_PAGES").ok().and_then(|v| v.parse().ok()).unwrap_or(150);
+    let n: usize = std::env::var("INGEST_PAGES").ok().and_then(|v| v.parse().ok()).unwrap_or(10_000);
+    // Local embedding runs at a few chunks per second on a 2-core CPU (a 256-piece chunk is
+    // ~5 GFLOP), so the run takes pages in order until this many chunks, not a page count.
+    let max_chunks: usize = std::env::var("INGEST_CHUNKS").ok().and_then(|v| v.parse().ok()).unwrap_or(600);
     let model_dir = std::env::var_os("VOICEFORGE_MODEL_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(".voiceforge/models/all-MiniLM-L6-v2"));
@@ -181,6 +184,14 @@ async fn main() {
         })
         .collect();
     let extract_time = started.elapsed();
+    let mut taken = 0;
+    let extracted: Vec<_> = extracted
+        .into_iter()
+        .take_while(|p| {
+            taken += chunking::chunk(&p.markdown).len();
+            taken <= max_chunks
+        })
+        .collect();
     let markdown_bytes: usize = extracted.iter().map(|p| p.markdown.len()).sum();
 
     // Chunking alone, on the same pages (the store below chunks them again, as it must).
@@ -256,7 +267,7 @@ async fn main() {
     let store_db = store_time.saturating_sub(chunk_time);
     let outbox_rest = drain_time.saturating_sub(embed_time + upsert_time);
     println!(
-        "{} pages ({stored} stored, {:.1} MB of markdown, extracted in {:.2} s, not counted), {chunk_count} chunks, {upserted} vectors; model loaded in {:.2} s",
+        "{} pages ({stored} stored, {:.1} MB of markdown; extracting the candidates took {:.2} s, not counted), {chunk_count} chunks, {upserted} vectors; model loaded in {:.2} s",
         extracted.len(),
         markdown_bytes as f64 / 1e6,
         secs(extract_time),

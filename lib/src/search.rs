@@ -183,43 +183,45 @@ pub async fn search(
     db: &Database,
     q: &SearchQuery,
 ) -> Result<SearchResults, ApiError> {
-    let mut vector_hits = Vec::new();
-    let mut mode = "full_text";
-    if let Some(embedder) = retrieval.embedder() {
+    // The query's embedding (CPU work, or a hosted call) and the full-text ranking (SQL) do
+    // not wait for each other.
+    let embed = async {
+        let Some(embedder) = retrieval.embedder() else { return Ok(None) };
         // A store that cannot be reached for its compatibility check is an outage, not a
         // misconfiguration: search on in full text, like an embedder outage below.
-        let ready = match retrieval.ensure_compatible(db).await {
-            Ok(()) => true,
+        match retrieval.ensure_compatible(db).await {
+            Ok(()) => Ok(Some(embedder.embed(std::slice::from_ref(&q.query), InputKind::Query).await)),
             Err(err) if is_remote_outage(&err) => {
                 tracing::warn!("search: the vector store is unavailable, full-text only: {err:#}");
-                false
+                Ok(None)
             }
-            Err(err) => return Err(ApiError::internal(err)),
-        };
-        let embedded =
-            if ready { Some(embedder.embed(std::slice::from_ref(&q.query), InputKind::Query).await) } else { None };
-        match embedded {
-            None => {}
-            Some(Ok(e)) if e.vectors.len() == 1 => {
-                if e.tokens > 0 {
-                    usage::record(tenant, Metric::EmbeddingTokens, e.tokens as i64).await?;
-                }
-                match retrieval.store().query(tenant, &e.vectors[0], CANDIDATES, q.content_ids.as_deref()).await {
-                    Ok(hits) => {
-                        vector_hits = hits;
-                        mode = "hybrid";
-                    }
-                    Err(vector::VectorError::Remote(err)) => {
-                        tracing::warn!("search: querying the vector store failed, full-text only: {err}");
-                    }
-                    Err(err) => return Err(ApiError::internal(anyhow::anyhow!(err))),
-                }
-            }
-            Some(Ok(_)) => tracing::warn!("search: the embedder returned no vector; full-text only"),
-            Some(Err(err)) => tracing::warn!("search: embedding the query failed, full-text only: {err}"),
+            Err(err) => Err(ApiError::internal(err)),
         }
+    };
+    let (embedded, text_hits) = tokio::join!(embed, full_text(tenant, &q.query, CANDIDATES, q.content_ids.as_deref()));
+    let (embedded, text_hits) = (embedded?, text_hits?);
+    let mut vector_hits = Vec::new();
+    let mut mode = "full_text";
+    match embedded {
+        None => {}
+        Some(Ok(e)) if e.vectors.len() == 1 => {
+            if e.tokens > 0 {
+                usage::record(tenant, Metric::EmbeddingTokens, e.tokens as i64).await?;
+            }
+            match retrieval.store().query(tenant, &e.vectors[0], CANDIDATES, q.content_ids.as_deref()).await {
+                Ok(hits) => {
+                    vector_hits = hits;
+                    mode = "hybrid";
+                }
+                Err(vector::VectorError::Remote(err)) => {
+                    tracing::warn!("search: querying the vector store failed, full-text only: {err}");
+                }
+                Err(err) => return Err(ApiError::internal(anyhow::anyhow!(err))),
+            }
+        }
+        Some(Ok(_)) => tracing::warn!("search: the embedder returned no vector; full-text only"),
+        Some(Err(err)) => tracing::warn!("search: embedding the query failed, full-text only: {err}"),
     }
-    let text_hits = full_text(tenant, &q.query, CANDIDATES, q.content_ids.as_deref()).await?;
 
     let mut fused: HashMap<Uuid, Fused> = HashMap::new();
     for (rank, m) in vector_hits.iter().enumerate() {
