@@ -27,7 +27,8 @@ pub struct Filter {
     pub text: Option<String>,
 }
 
-/// One page of the tenant's items after the `after` keyset position, `limit` rows.
+/// One page of the tenant's items after the `after` keyset position, `limit` rows, without
+/// their markdown.
 pub async fn list(
     tenant: &mut Tenant,
     filter: &Filter,
@@ -44,8 +45,11 @@ pub async fn list(
         let escaped = t.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
         format!("%{escaped}%")
     });
+    // The list never shows bodies: they are left unread (an empty `markdown`), not read and
+    // dropped, as real pages are tens of kilobytes each.
+    let columns = COLUMNS.replace(" markdown,", " ''::text AS markdown,");
     let sql = format!(
-        "SELECT {COLUMNS} FROM contents
+        "SELECT {columns} FROM contents
           WHERE org_id = $1
             AND ($2::timestamptz IS NULL OR (created_at, id) {cmp} ($2, $3))
             AND ($4::uuid IS NULL OR crawl_id = $4)
