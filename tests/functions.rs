@@ -152,13 +152,22 @@ async fn fresh_database() -> String {
     url.to_string()
 }
 
+/// Drops a test database. FORCE cannot end an autovacuum worker that happens to be in it (it
+/// runs as the bootstrap superuser), so a refusal is tried again; a database still left over
+/// is removed by scripts/test's next run, and is no failure of the test.
 async fn drop_database(url: &str) {
     let name = url::Url::parse(url).unwrap().path().trim_start_matches('/').to_owned();
     let mut admin = sqlx::PgConnection::connect(&std::env::var("DATABASE_URL").unwrap()).await.unwrap();
-    sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
-        .execute(&mut admin)
-        .await
-        .unwrap();
+    for attempt in 1..=10 {
+        match sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
+            .execute(&mut admin)
+            .await
+        {
+            Ok(_) => return,
+            Err(err) if attempt == 10 => eprintln!("leaving database {name} behind: {err}"),
+            Err(_) => tokio::time::sleep(std::time::Duration::from_millis(200)).await,
+        }
+    }
 }
 
 #[tokio::test]
