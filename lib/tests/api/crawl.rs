@@ -274,31 +274,9 @@ async fn a_killed_worker_loses_no_page_and_duplicates_no_fetch() {
     let t = spawn_local().await;
     let token = t.token("org_kill", "user_k", Role::Admin);
     assert_eq!(t.get("/api/crawls", &token).await.status, 200);
-    // Start through the domain so no background worker runs; three workers share the crawl.
-    let mut tenant = voiceforge::tenancy::Tenant::for_system(&t.app.db, org_id(&t, "org_kill").await, "test")
-        .await
-        .unwrap()
-        .unwrap();
-    let request = crawl::CrawlRequest { url: site.url("/"), max_pages: Some(400), ..Default::default() };
-    let (url, options) = request.validate().unwrap();
-    let started = crawl::start(&mut tenant, &url, &options, None).await.unwrap();
-    let org = tenant.org().id;
-    tenant.commit().await.unwrap();
-
-    let config = EngineConfig {
-        concurrency: 4,
-        min_delay: Duration::ZERO,
-        lease: Duration::from_millis(1500),
-        invocation_budget: Duration::from_secs(60),
-    };
-    let fetcher = Fetcher::new(FetchSettings {
-        policy: Policy { allow_private_networks: true, exempt: vec![] },
-        max_body_bytes: 5 * 1024 * 1024,
-        timeout: Duration::from_secs(5),
-        user_agent: "test".into(),
-    })
-    .unwrap();
-    let crawler = Crawler::new(fetcher, config);
+    // Three workers share the crawl, one after another.
+    let (org, started) = start_without_worker(&t, "org_kill", &site.url("/")).await;
+    let crawler = test_crawler("test", Duration::from_millis(1500));
     let db = &t.app.db;
     // Worker A runs out of time mid-crawl, between batches.
     let soon = tokio::time::Instant::now() + Duration::from_millis(500);
@@ -336,11 +314,13 @@ async fn a_killed_worker_loses_no_page_and_duplicates_no_fetch() {
         send_json(&t, "POST", "/api/crawls", &other_token, json!({"url": reference.url("/"), "max_pages": 400})).await;
     let reference_id = res.json()["id"].as_str().unwrap().to_owned();
     assert_eq!(wait_finished(&t, &other_token, &reference_id).await["status"], "completed");
+    // /dup.html repeats /docs/0.html: whichever of the two is written first is stored and the
+    // other is its duplicate, and the kill above decides which that is.
     let paths = |items: Vec<(String, String, Option<String>)>, crawl: &str| -> std::collections::BTreeSet<String> {
         items
             .into_iter()
             .filter(|(_, _, c)| c.as_deref() == Some(crawl))
-            .map(|(u, _, _)| url::Url::parse(&u).unwrap().path().to_owned())
+            .map(|(u, _, _)| url::Url::parse(&u).unwrap().path().replace("/dup.html", "/docs/0.html"))
             .collect()
     };
     let all = contents(&t).await;
@@ -355,31 +335,12 @@ async fn two_invocations_advancing_one_crawl_at_once_fetch_every_page_once() {
     let t = spawn_local().await;
     let token = t.token("org_pair", "user_p", Role::Admin);
     assert_eq!(t.get("/api/crawls", &token).await.status, 200);
-    // Started through the domain so no background worker runs: only the two invocations do.
-    let org = org_id(&t, "org_pair").await;
-    let mut tenant = voiceforge::tenancy::Tenant::for_system(&t.app.db, org, "test").await.unwrap().unwrap();
-    let request = crawl::CrawlRequest { url: site.url("/"), max_pages: Some(400), ..Default::default() };
-    let (url, options) = request.validate().unwrap();
-    let started = crawl::start(&mut tenant, &url, &options, None).await.unwrap();
-    tenant.commit().await.unwrap();
+    let (org, started) = start_without_worker(&t, "org_pair", &site.url("/")).await;
 
     // Two function invocations: each its own crawler (fetcher, pacing, leases), told apart by
     // User-Agent, both advancing the same crawl from the start until it is over.
     let invocation = |agent: &str| {
-        let fetcher = Fetcher::new(FetchSettings {
-            policy: Policy { allow_private_networks: true, exempt: vec![] },
-            max_body_bytes: 5 * 1024 * 1024,
-            timeout: Duration::from_secs(5),
-            user_agent: agent.into(),
-        })
-        .unwrap();
-        let config = EngineConfig {
-            concurrency: 4,
-            min_delay: Duration::ZERO,
-            lease: Duration::from_secs(60),
-            invocation_budget: Duration::from_secs(60),
-        };
-        let (crawler, app, id) = (Crawler::new(fetcher, config), t.app.clone(), started.id);
+        let (crawler, app, id) = (test_crawler(agent, Duration::from_secs(60)), t.app.clone(), started.id);
         tokio::spawn(async move {
             let deadline = tokio::time::Instant::now() + Duration::from_secs(90);
             loop {
@@ -407,6 +368,32 @@ async fn two_invocations_advancing_one_crawl_at_once_fetch_every_page_once() {
     let unique: std::collections::BTreeSet<&String> = urls.iter().collect();
     assert!(urls.len() > 200, "{} pages stored", urls.len());
     assert_eq!(unique.len(), urls.len(), "a page was stored twice");
+}
+
+/// Starts a crawl of `url` (400 pages at most) through the domain, so no background worker
+/// runs: only the crawlers a test drives advance it. Returns the org's and the crawl's ids.
+async fn start_without_worker(t: &TestApp, clerk_org: &str, url: &str) -> (uuid::Uuid, crawl::Crawl) {
+    let org = org_id(t, clerk_org).await;
+    let mut tenant = voiceforge::tenancy::Tenant::for_system(&t.app.db, org, "test").await.unwrap().unwrap();
+    let request = crawl::CrawlRequest { url: url.to_owned(), max_pages: Some(400), ..Default::default() };
+    let (url, options) = request.validate().unwrap();
+    let started = crawl::start(&mut tenant, &url, &options, None).await.unwrap();
+    tenant.commit().await.unwrap();
+    (org, started)
+}
+
+/// A crawler as one function invocation has it, on loopback, sending `user_agent`.
+fn test_crawler(user_agent: &str, lease: Duration) -> Crawler {
+    let fetcher = Fetcher::new(FetchSettings {
+        policy: Policy { allow_private_networks: true, exempt: vec![] },
+        max_body_bytes: 5 * 1024 * 1024,
+        timeout: Duration::from_secs(5),
+        user_agent: user_agent.into(),
+    })
+    .unwrap();
+    let config =
+        EngineConfig { concurrency: 4, min_delay: Duration::ZERO, lease, invocation_budget: Duration::from_secs(60) };
+    Crawler::new(fetcher, config)
 }
 
 async fn org_id(t: &TestApp, clerk: &str) -> uuid::Uuid {
