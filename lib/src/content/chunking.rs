@@ -35,7 +35,7 @@ pub fn count_tokens(text: &str) -> usize {
 /// Token counts of slices of one text, from a single tokenization of the whole. The splitter
 /// sizes many overlapping candidate slices per chunk while it looks for the largest that
 /// fits; tokenizing each afresh cost some 16 passes over the text, 40 ms of CPU for a typical
-/// documentation page against 2 ms for one pass (bench/extract_profile).
+/// documentation page against 2 ms for one pass (`bench/profile-crawl`).
 struct SliceSizer<'t> {
     text: &'t str,
     /// Byte offset in `text` where each of its tokens starts, ascending.
