@@ -613,6 +613,25 @@ mod tests {
         }
     }
 
+    /// A validated draft as the store would hand it back.
+    fn stored(d: TemplateDraft, kind: Kind) -> Template {
+        Template {
+            id: Uuid::nil(),
+            name: d.name,
+            kind,
+            description: d.description,
+            instructions: d.instructions,
+            fields: d.fields,
+            target_length: None,
+            tone: None,
+            builtin: None,
+            created_by: None,
+            created_by_clerk: None,
+            created_at: OffsetDateTime::UNIX_EPOCH,
+            updated_at: OffsetDateTime::UNIX_EPOCH,
+        }
+    }
+
     fn code(r: Result<ValidTemplate, TemplateError>) -> (&'static str, String) {
         match r {
             Err(TemplateError::Invalid(code, detail)) => (code, detail),
@@ -655,21 +674,7 @@ mod tests {
         let mut t = draft("About {{topic}} for {{who}}.", &["topic", "who"]);
         t.fields[0].required = true;
         let ValidTemplate(d, kind) = validate(t).unwrap();
-        let tpl = Template {
-            id: Uuid::nil(),
-            name: d.name,
-            kind,
-            description: d.description,
-            instructions: d.instructions,
-            fields: d.fields,
-            target_length: None,
-            tone: None,
-            builtin: None,
-            created_by: None,
-            created_by_clerk: None,
-            created_at: OffsetDateTime::UNIX_EPOCH,
-            updated_at: OffsetDateTime::UNIX_EPOCH,
-        };
+        let tpl = stored(d, kind);
         let inputs = |pairs: &[(&str, &str)]| pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         let err = |i| match check_inputs(&tpl, &i) {
             Err(TemplateError::Invalid(code, detail)) => (code, detail),
@@ -694,21 +699,7 @@ mod tests {
         let found = placeholders(&text).unwrap();
         assert_eq!(found.iter().map(|p| p.name.as_str()).collect::<Vec<_>>(), ["topic"]);
         let ValidTemplate(d, kind) = validate(draft(&text, &["topic"])).unwrap();
-        let tpl = Template {
-            id: Uuid::nil(),
-            name: d.name,
-            kind,
-            description: d.description,
-            instructions: d.instructions,
-            fields: d.fields,
-            target_length: None,
-            tone: None,
-            builtin: None,
-            created_by: None,
-            created_by_clerk: None,
-            created_at: OffsetDateTime::UNIX_EPOCH,
-            updated_at: OffsetDateTime::UNIX_EPOCH,
-        };
+        let tpl = stored(d, kind);
         let inputs = [("topic".to_owned(), "pricing".to_owned())].into();
         assert_eq!(render(&tpl, &inputs), "Use {{ x and {{a-b}}, about pricing");
     }

@@ -106,8 +106,9 @@ fn concrete(path: &str, ids: &[(&str, String)]) -> String {
     path.replace("{id}", &id.1)
 }
 
-#[tokio::test]
-async fn deeply_nested_json_is_a_400_with_a_stable_code_on_every_route_with_a_body() {
+/// The app with a small body cap, the webhook secret and the operator token, and the
+/// organization whose objects the routes are aimed at.
+async fn hostile_app() -> TestApp {
     let t = TestApp::spawn_with(&[
         ("MAX_BODY_BYTES", &CAP.to_string()),
         ("CLERK_WEBHOOK_SIGNING_SECRET", crate::webhooks::SECRET),
@@ -118,6 +119,12 @@ async fn deeply_nested_json_is_a_400_with_a_stable_code_on_every_route_with_a_bo
         t.get("/api/organizations/current", &t.token("org_hostile", "user_hostile", Role::Admin)).await.status,
         200
     );
+    t
+}
+
+#[tokio::test]
+async fn deeply_nested_json_is_a_400_with_a_stable_code_on_every_route_with_a_body() {
+    let t = hostile_app().await;
     let depth = 10_000;
     let bombs: [(&str, Vec<u8>); 4] = [
         ("10k-deep arrays", format!("{}{}", "[".repeat(depth), "]".repeat(depth)).into_bytes()),
@@ -150,16 +157,7 @@ async fn deeply_nested_json_is_a_400_with_a_stable_code_on_every_route_with_a_bo
 
 #[tokio::test]
 async fn oversized_bodies_are_a_413_on_every_route_with_a_body_declared_or_streamed() {
-    let t = TestApp::spawn_with(&[
-        ("MAX_BODY_BYTES", &CAP.to_string()),
-        ("CLERK_WEBHOOK_SIGNING_SECRET", crate::webhooks::SECRET),
-        ("VOICEFORGE_ADMIN_TOKEN", crate::webhooks::ADMIN_TOKEN),
-    ])
-    .await;
-    assert_eq!(
-        t.get("/api/organizations/current", &t.token("org_hostile", "user_hostile", Role::Admin)).await.status,
-        200
-    );
+    let t = hostile_app().await;
     // Valid JSON all the way, so only its size can be the reason: one long string.
     let big = |len: usize| format!(r#"{{"name":"{}"}}"#, "x".repeat(len)).into_bytes();
     // The webhook's own cap (256 KiB) is above CAP: the deployment's cap must still apply.
