@@ -1,5 +1,5 @@
 //! Vercel function for `GET, POST /api/crawls`: hands the lib's handler to the runtime.
 #[tokio::main]
 async fn main() -> Result<(), vercel_runtime::Error> {
-    voiceforge::http::vercel::run(voiceforge::routes::Endpoint::Crawls).await
+    voiceforge::http::vercel::run(const { voiceforge::routes::Endpoint::Crawls.function() }).await
 }

@@ -65,7 +65,7 @@ fn every_route_has_exactly_one_function_file_and_bin_and_the_reverse() {
     for endpoint in Endpoint::ALL {
         let source = std::fs::read_to_string(root().join(endpoint.function_file())).unwrap();
         assert!(
-            source.contains(&format!("Endpoint::{endpoint:?})")),
+            source.contains(&format!("const {{ voiceforge::routes::Endpoint::{endpoint:?}.function() }}")),
             "{} does not serve {endpoint:?}",
             endpoint.function_file()
         );

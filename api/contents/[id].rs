@@ -1,5 +1,5 @@
 //! Vercel function for `GET, PATCH, DELETE /api/contents/{id}`: hands the lib's handler to the runtime.
 #[tokio::main]
 async fn main() -> Result<(), vercel_runtime::Error> {
-    voiceforge::http::vercel::run(voiceforge::routes::Endpoint::Content).await
+    voiceforge::http::vercel::run(const { voiceforge::routes::Endpoint::Content.function() }).await
 }

@@ -64,6 +64,15 @@ pub enum Endpoint {
     Generation,
 }
 
+/// One Vercel function: the endpoint it serves and the constructor of its handlers.
+#[derive(Clone, Copy, Debug)]
+pub struct Function {
+    /// The endpoint served.
+    pub endpoint: Endpoint,
+    /// Builds the handlers of each method on the endpoint's path.
+    pub method_router: fn() -> MethodRouter<App>,
+}
+
 impl Endpoint {
     /// Every endpoint.
     pub const ALL: &'static [Endpoint] = &[
@@ -156,39 +165,53 @@ impl Endpoint {
         }
     }
 
+    /// This endpoint as a Vercel function. Evaluated in a `const` (as every `api/*.rs` does), the
+    /// result names only this endpoint's handlers, so a function binary links those alone: a
+    /// runtime `match` here would link every handler into every binary.
+    pub const fn function(self) -> Function {
+        let method_router: fn() -> MethodRouter<App> = match self {
+            Endpoint::Health => || get(handlers::health::get_health),
+            Endpoint::OrganizationsCurrent => || get(handlers::organizations::get_current),
+            Endpoint::OrganizationsUsers => || get(handlers::organizations::list_users),
+            Endpoint::OrganizationsUsage => || get(handlers::organizations::get_usage),
+            Endpoint::OrganizationsUser => || get(handlers::organizations::get_user),
+            Endpoint::Templates => {
+                || get(handlers::templates::list_templates).post(handlers::templates::create_template)
+            }
+            Endpoint::Template => || {
+                get(handlers::templates::get_template)
+                    .patch(handlers::templates::patch_template)
+                    .delete(handlers::templates::delete_template)
+            },
+            Endpoint::Voice => || get(handlers::voice::get_voice),
+            Endpoint::VoiceGuide => || get(handlers::voice::get_guide).put(handlers::voice::put_guide),
+            Endpoint::VoiceCheck => || post(handlers::voice::check_voice),
+            Endpoint::Generate => || post(handlers::generations::post_generate),
+            Endpoint::Generations => || get(handlers::generations::list_generations),
+            Endpoint::Generation => || get(handlers::generations::get_generation),
+            Endpoint::Crawls => || get(handlers::crawls::list_crawls).post(handlers::crawls::post_crawl),
+            Endpoint::CrawlsSchedule => || get(handlers::crawls::get_schedule).put(handlers::crawls::put_schedule),
+            Endpoint::Crawl => || get(handlers::crawls::get_crawl),
+            Endpoint::CrawlPages => || get(handlers::crawls::list_crawl_pages),
+            Endpoint::CrawlCancel => || post(handlers::crawls::cancel_crawl),
+            Endpoint::CronCrawl => || get(handlers::cron::get_cron_crawl),
+            Endpoint::Contents => || get(handlers::contents::list_contents).post(handlers::contents::create_content),
+            Endpoint::Content => || {
+                get(handlers::contents::get_content)
+                    .patch(handlers::contents::update_content)
+                    .delete(handlers::contents::delete_content)
+            },
+            Endpoint::Search => || post(handlers::search::post_search),
+            Endpoint::OrganizationsLimits => || patch(handlers::limits::patch_limits),
+            Endpoint::WebhooksClerk => || post(handlers::webhooks::post_clerk),
+            Endpoint::Audit => || get(handlers::audit::list_audit),
+        };
+        Function { endpoint: self, method_router }
+    }
+
     /// The handlers of each method on this path.
     pub fn method_router(self) -> MethodRouter<App> {
-        match self {
-            Endpoint::Health => get(handlers::health::get_health),
-            Endpoint::OrganizationsCurrent => get(handlers::organizations::get_current),
-            Endpoint::OrganizationsUsers => get(handlers::organizations::list_users),
-            Endpoint::OrganizationsUsage => get(handlers::organizations::get_usage),
-            Endpoint::OrganizationsUser => get(handlers::organizations::get_user),
-            Endpoint::Templates => get(handlers::templates::list_templates).post(handlers::templates::create_template),
-            Endpoint::Template => get(handlers::templates::get_template)
-                .patch(handlers::templates::patch_template)
-                .delete(handlers::templates::delete_template),
-            Endpoint::Voice => get(handlers::voice::get_voice),
-            Endpoint::VoiceGuide => get(handlers::voice::get_guide).put(handlers::voice::put_guide),
-            Endpoint::VoiceCheck => post(handlers::voice::check_voice),
-            Endpoint::Generate => post(handlers::generations::post_generate),
-            Endpoint::Generations => get(handlers::generations::list_generations),
-            Endpoint::Generation => get(handlers::generations::get_generation),
-            Endpoint::Crawls => get(handlers::crawls::list_crawls).post(handlers::crawls::post_crawl),
-            Endpoint::CrawlsSchedule => get(handlers::crawls::get_schedule).put(handlers::crawls::put_schedule),
-            Endpoint::Crawl => get(handlers::crawls::get_crawl),
-            Endpoint::CrawlPages => get(handlers::crawls::list_crawl_pages),
-            Endpoint::CrawlCancel => post(handlers::crawls::cancel_crawl),
-            Endpoint::CronCrawl => get(handlers::cron::get_cron_crawl),
-            Endpoint::Contents => get(handlers::contents::list_contents).post(handlers::contents::create_content),
-            Endpoint::Content => get(handlers::contents::get_content)
-                .patch(handlers::contents::update_content)
-                .delete(handlers::contents::delete_content),
-            Endpoint::Search => post(handlers::search::post_search),
-            Endpoint::OrganizationsLimits => patch(handlers::limits::patch_limits),
-            Endpoint::WebhooksClerk => post(handlers::webhooks::post_clerk),
-            Endpoint::Audit => get(handlers::audit::list_audit),
-        }
+        (self.function().method_router)()
     }
 
     /// The rate-limit class of a request to this endpoint. Reads and writes follow the method;

@@ -1,5 +1,5 @@
 //! Vercel function for `POST /api/crawls/{id}/cancel`: hands the lib's handler to the runtime.
 #[tokio::main]
 async fn main() -> Result<(), vercel_runtime::Error> {
-    voiceforge::http::vercel::run(voiceforge::routes::Endpoint::CrawlCancel).await
+    voiceforge::http::vercel::run(const { voiceforge::routes::Endpoint::CrawlCancel.function() }).await
 }

@@ -23,7 +23,7 @@ use crate::{
     config::Settings,
     db::Database,
     error::{ApiError, PROBLEM_JSON, Problem, problem_response},
-    routes::Endpoint,
+    routes::Function,
 };
 
 /// Shared state of every handler: settings, the database, the token verifier.
@@ -109,13 +109,14 @@ pub fn install_crypto_provider() {
     });
 }
 
-/// A router serving `endpoints` (on every path a function answers on), with the full
-/// middleware stack.
-pub fn router(app: App, endpoints: &[Endpoint]) -> Router {
-    let routes = endpoints
+/// The router of one Vercel function: its endpoint on every path a function answers on, with
+/// the full middleware stack.
+pub fn function_router(app: App, function: Function) -> Router {
+    let routes = function
+        .endpoint
+        .function_paths()
         .iter()
-        .flat_map(|e| e.function_paths().into_iter().map(move |p| (p, e)))
-        .fold(Router::new(), |r, (path, e)| r.route(&path, e.method_router()));
+        .fold(Router::new(), |r, path| r.route(path, (function.method_router)()));
     with_middleware(routes.with_state(app.clone()), &app.settings)
 }
 

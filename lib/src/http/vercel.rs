@@ -12,12 +12,14 @@ use crate::{
     auth::TokenVerifier,
     config::Settings,
     db::Database,
-    http::{App, AppInner, background::Background, http_client, router},
-    routes::Endpoint,
+    http::{App, AppInner, background::Background, function_router, http_client},
+    routes::Function,
 };
 
-/// Serves `endpoint` as a Vercel function until the runtime shuts it down.
-pub async fn run(endpoint: Endpoint) -> Result<(), vercel_runtime::Error> {
+/// Serves one endpoint as a Vercel function until the runtime shuts it down. `function` comes
+/// from a `const` ([`Endpoint::function`](crate::routes::Endpoint::function)), so the binary
+/// links only that endpoint's handlers.
+pub async fn run(function: Function) -> Result<(), vercel_runtime::Error> {
     crate::telemetry::init();
     let app = match build_app() {
         Ok(app) => app,
@@ -26,7 +28,7 @@ pub async fn run(endpoint: Endpoint) -> Result<(), vercel_runtime::Error> {
             return Err(err.into());
         }
     };
-    let router = router(app, &[endpoint]);
+    let router = function_router(app, function);
     vercel_runtime::run(service_fn(move |req: Request, state: vercel_runtime::AppState| {
         let router = router.clone();
         async move {
