@@ -1,5 +1,6 @@
 //! The Vercel side: the route table, `api/` and `[[bin]]`s agree, `vercel.json` is sound, and
-//! each function binary, started as Vercel starts it, serves exactly its endpoint.
+//! each function binary, started as Vercel starts it, serves exactly its endpoint and links
+//! no other endpoint's handlers.
 
 use std::{
     collections::BTreeSet,
@@ -192,6 +193,58 @@ async fn each_function_binary_serves_its_own_endpoint_and_nothing_else() {
         assert_eq!(res.headers()["content-type"], "application/problem+json");
     }
     drop_database(&db).await;
+}
+
+/// The handler functions each endpoint's method router names (`handlers::module::function`),
+/// read from the route table's source, `Endpoint::function`.
+fn handlers_by_endpoint() -> Vec<(String, Vec<String>)> {
+    let source = std::fs::read_to_string(root().join("lib/src/routes.rs")).unwrap();
+    let start = source.find("pub const fn function").expect("Endpoint::function");
+    let body = &source[start..start + source[start..].find("Function { endpoint").expect("its end")];
+    let ident = |s: &str| s.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect::<String>();
+    body.split("Endpoint::")
+        .skip(1)
+        .map(|arm| {
+            let handlers = arm
+                .split("handlers::")
+                .skip(1)
+                .map(|h| {
+                    let module = ident(h);
+                    format!("{module}::{}", ident(&h[module.len() + 2..]))
+                })
+                .collect();
+            (ident(arm), handlers)
+        })
+        .collect()
+}
+
+#[test]
+fn each_function_binary_links_its_own_handlers_and_no_other_endpoints() {
+    let by_endpoint = handlers_by_endpoint();
+    assert_eq!(by_endpoint.len(), Endpoint::ALL.len(), "every arm of Endpoint::function is read");
+    let dir = PathBuf::from(env!("CARGO_BIN_EXE_health")).parent().unwrap().to_owned();
+    for (name, path) in cargo_bins() {
+        let endpoint = Endpoint::ALL.iter().find(|e| e.function_file() == path).unwrap();
+        let nm =
+            Command::new("nm").args(["-C", "--defined-only"]).arg(dir.join(&name)).output().expect("nm (binutils)");
+        assert!(nm.status.success(), "nm {name}: {}", String::from_utf8_lossy(&nm.stderr));
+        let symbols: BTreeSet<String> = String::from_utf8_lossy(&nm.stdout)
+            .lines()
+            .filter_map(|l| l.splitn(3, ' ').nth(2).map(str::to_owned))
+            .collect();
+        let linked = |handler: &str| {
+            let full = format!("voiceforge::handlers::{handler}");
+            symbols.iter().any(|s| *s == full || s.starts_with(&format!("{full}::")))
+        };
+        let own = &by_endpoint.iter().find(|(e, _)| *e == format!("{endpoint:?}")).unwrap().1;
+        assert!(!own.is_empty(), "{endpoint:?} names its handlers");
+        for handler in own {
+            assert!(linked(handler), "{name} lacks its own handler {handler}");
+        }
+        for handler in by_endpoint.iter().flat_map(|(_, h)| h).filter(|h| !own.contains(h)) {
+            assert!(!linked(handler), "{name} links {handler}, another endpoint's handler");
+        }
+    }
 }
 
 #[tokio::test]
