@@ -4,7 +4,9 @@
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use super::{COLUMNS, ContentError, ContentItem, MAX_MARKDOWN_BYTES, Source, chunks, content_hash, word_count};
+use super::{
+    COLUMNS, ContentError, ContentItem, LIST_COLUMNS, MAX_MARKDOWN_BYTES, Source, chunks, content_hash, word_count,
+};
 use crate::tenancy::Tenant;
 
 /// Order of a list.
@@ -45,11 +47,8 @@ pub async fn list(
         let escaped = t.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
         format!("%{escaped}%")
     });
-    // The list never shows bodies: they are left unread (an empty `markdown`), not read and
-    // dropped, as real pages are tens of kilobytes each.
-    let columns = COLUMNS.replace(" markdown,", " ''::text AS markdown,");
     let sql = format!(
-        "SELECT {columns} FROM contents
+        "SELECT {LIST_COLUMNS} FROM contents
           WHERE org_id = $1
             AND ($2::timestamptz IS NULL OR (created_at, id) {cmp} ($2, $3))
             AND ($4::uuid IS NULL OR crawl_id = $4)

@@ -144,7 +144,22 @@ pub fn word_count(text: &str) -> i32 {
     text.split_whitespace().filter(|w| w.chars().any(char::is_alphanumeric)).count().min(i32::MAX as usize) as i32
 }
 
-pub(crate) const COLUMNS: &str = "id, created_by, source, crawl_id, url, title, description, language, markdown, word_count, content_hash, created_at, updated_at";
+/// The columns of a [`ContentItem`], with `$markdown` read for its body.
+macro_rules! content_columns {
+    ($markdown:literal) => {
+        concat!(
+            "id, created_by, source, crawl_id, url, title, description, language, ",
+            $markdown,
+            ", word_count, content_hash, created_at, updated_at"
+        )
+    };
+}
+
+/// A whole [`ContentItem`].
+pub(crate) const COLUMNS: &str = content_columns!("markdown");
+/// A [`ContentItem`] for lists, which never show bodies: the markdown is left unread (empty),
+/// not read and dropped, as real pages are tens of kilobytes each.
+pub(crate) const LIST_COLUMNS: &str = content_columns!("''::text AS markdown");
 
 /// Stores an item in the tenant's library: updates the item at the same URL, refuses a
 /// duplicate of another item's content, and counts a new item against the limit in the same
