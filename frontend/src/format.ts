@@ -43,3 +43,21 @@ export function recentPeriods(count: number, now: Date = new Date()): string[] {
   }
   return periods;
 }
+
+/**
+ * A remaining duration in words: "less than a minute left", "about 4 minutes left", "about
+ * 2 hours left". Rounded, because an estimate that reads "13 minutes 41 seconds" promises more
+ * than it knows.
+ */
+export function formatTimeLeft(seconds: number): string {
+  if (!Number.isFinite(seconds) || seconds < 0) return "";
+  if (seconds < 50) return "less than a minute left";
+  const minutes = Math.round(seconds / 60);
+  if (minutes <= 1) return "about a minute left";
+  if (minutes < 55) return `about ${minutes} minutes left`;
+  const hours = Math.round(seconds / 3600);
+  if (hours <= 1) return "about an hour left";
+  if (hours < 36) return `about ${hours} hours left`;
+  const days = Math.round(seconds / 86_400);
+  return `about ${days} days left`;
+}

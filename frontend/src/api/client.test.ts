@@ -171,7 +171,8 @@ describe("crawl and library calls (contracts from the crawl and library branches
       jsonResponse({ schedule: null }),
       jsonResponse({ items: [], next_cursor: null }),
       new Response(null, { status: 204 }),
-      jsonResponse({ mode: "hybrid", results: [] }),
+      jsonResponse({ mode: "hybrid", searchable_share: 1, results: [] }),
+      jsonResponse({ mode: "hybrid", embeddings_enabled: true, passages: 0, embedded: 0, pending: 0, searchable_share: 1, passages_per_second: null, eta_seconds: null }),
     );
     const api = createApiClient({ getToken: async () => "t", fetch });
 
@@ -182,6 +183,7 @@ describe("crawl and library calls (contracts from the crawl and library branches
     await api.listContents({ q: "refund", source: "manual", sort: "oldest" }, { limit: 50 });
     expect(await api.deleteContent("ct1")).toBeUndefined();
     await api.search({ query: "returns", k: 5 });
+    await api.getSearchStatus();
 
     const summary = calls.map((c) => [c.init.method, c.url, c.init.body ?? null]);
     expect(summary).toEqual([
@@ -192,6 +194,7 @@ describe("crawl and library calls (contracts from the crawl and library branches
       ["GET", "/api/contents?q=refund&source=manual&sort=oldest&limit=50", null],
       ["DELETE", "/api/contents/ct1", null],
       ["POST", "/api/search", JSON.stringify({ query: "returns", k: 5 })],
+      ["GET", "/api/search/status", null],
     ]);
   });
 });

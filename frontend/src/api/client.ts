@@ -23,6 +23,7 @@ import type {
   Page,
   PageParams,
   Problem,
+  SearchIndexStatus,
   SearchRequest,
   SearchResponse,
   StartCrawlRequest,
@@ -120,8 +121,10 @@ export interface VoiceForgeApi {
   createContent(content: NewContent, options?: RequestOptions): Promise<ContentDetail>;
   /** 204; admins or the member who added it. */
   deleteContent(id: string, options?: RequestOptions): Promise<void>;
-  /** Passages best matching the query (vector and full text fused). */
+  /** Passages best matching the query (BM25 and vectors fused), at most `per_page` of one page. */
   search(request: SearchRequest, options?: RequestOptions): Promise<SearchResponse>;
+  /** How much of the library is searchable by meaning, and when the rest will be. */
+  getSearchStatus(options?: RequestOptions): Promise<SearchIndexStatus>;
 
   // Templates
   /** Oldest first; the first listing seeds the organization's built-ins. */
@@ -235,6 +238,7 @@ export function createApiClient(options: ApiClientOptions): VoiceForgeApi {
     createContent: (content, o) => call<ContentDetail>("/contents", { ...o, method: "POST", body: content }),
     deleteContent: (id, o) => call<void>(`/contents/${encodeURIComponent(id)}`, { ...o, method: "DELETE" }),
     search: (request, o) => call<SearchResponse>("/search", { ...o, method: "POST", body: request }),
+    getSearchStatus: (o) => call<SearchIndexStatus>("/search/status", o),
     listTemplates: (page = {}, o) =>
       call<Page<Template>>("/templates", { ...o, query: { limit: page.limit, cursor: page.cursor } }),
     getTemplate: (id, o) => call<Template>(`/templates/${encodeURIComponent(id)}`, o),

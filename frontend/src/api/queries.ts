@@ -18,6 +18,7 @@ import type {
   GenerateRequest,
   NewContent,
   NewTemplate,
+  SearchIndexStatus,
   StartCrawlRequest,
   StyleGuide,
   TemplateCopy,
@@ -36,10 +37,13 @@ export const queryKeys = {
   crawlPages: (id: string) => ["crawls", "detail", id, "pages"] as const,
   crawlSchedule: ["crawls", "schedule"] as const,
   contents: ["contents"] as const,
+  contentLists: ["contents", "list"] as const,
   contentList: (filter: ContentFilter) =>
     ["contents", "list", filter.q ?? "", filter.source ?? "", filter.crawl_id ?? "", filter.sort ?? ""] as const,
   content: (id: string) => ["contents", "detail", id] as const,
+  searches: ["contents", "search"] as const,
   search: (query: string) => ["contents", "search", query] as const,
+  searchStatus: ["contents", "search-status"] as const,
   templates: ["templates"] as const,
   template: (id: string) => ["templates", "detail", id] as const,
   generations: ["generations"] as const,
@@ -251,6 +255,28 @@ export function useSearch(query: string) {
     queryKey: queryKeys.search(query),
     queryFn: ({ signal }) => api.search({ query }, { signal }),
     enabled: query.trim() !== "",
+  });
+}
+
+/** How often the Library asks again while passages wait for their vectors. */
+export const SEARCH_STATUS_POLL_MS = 4_000;
+
+/** Whether passages are still being embedded (never true without an embedder). */
+export function isIndexing(status: Pick<SearchIndexStatus, "embeddings_enabled" | "pending">): boolean {
+  return status.embeddings_enabled && status.pending > 0;
+}
+
+/**
+ * How much of the library is searchable by meaning; polls while passages are pending. Lives
+ * under "contents" so adding or deleting an item (or a crawl storing pages) asks again, and
+ * polling resumes.
+ */
+export function useSearchStatus() {
+  const api = useApi();
+  return useQuery({
+    queryKey: queryKeys.searchStatus,
+    queryFn: ({ signal }) => api.getSearchStatus({ signal }),
+    refetchInterval: (query) => (query.state.data && isIndexing(query.state.data) ? SEARCH_STATUS_POLL_MS : false),
   });
 }
 

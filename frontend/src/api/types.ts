@@ -278,32 +278,75 @@ export interface ContentFilter {
 /** POST /api/contents: a manual text, or a URL fetched once. */
 export type NewContent = { title: string; text: string; language?: string } | { url: string };
 
-// POST /api/search (library branch)
+// POST /api/search
+/** How a search matched: by words (BM25), by meaning (vectors), or both fused. */
+export type SearchMode = "hybrid" | "full_text" | "vector";
+
 export interface SearchRequest {
   /** 1–1000 characters */
   query: string;
   /** 1–50, default 10 */
   k?: number;
   content_ids?: string[];
+  /** Passages of one page at most, 1–10 (default 2). */
+  per_page?: number;
+  /** Default hybrid; `vector` without an embedder answers 400 `vector_search_unavailable`. */
+  mode?: SearchMode;
 }
+
+/** `[start, end)` offsets into a snippet, in UTF-16 code units (JavaScript string indexes). */
+export type Highlight = [start: number, end: number];
 
 export interface SearchResult {
   chunk_id: string;
   content_id: string;
   title: string | null;
   url: string | null;
+  /** Heading path, e.g. "Policies > Returns". */
   heading: string | null;
+  /** The passage's place in its item, from 0. */
+  position: number;
+  /** Plain text around the best-matching sentence; `…` where cut. */
   snippet: string;
+  /** The matched words in `snippet`. */
+  highlights: Highlight[];
+  /** Fused score, higher is better. */
   score: number;
+  /** BM25 rank and score; null when the words did not match. */
+  text_rank: number | null;
+  text_score: number | null;
+  /** Vector rank and cosine similarity; null when not matched by meaning. */
   vector_rank: number | null;
   similarity: number | null;
-  text_rank: number | null;
+  /** 0–1, share of the passage that is link text. */
+  link_density: number;
 }
 
 export interface SearchResponse {
-  /** `full_text` when no embedder is configured or it failed. */
-  mode: "hybrid" | "full_text";
+  /** `full_text` until the library has vectors, without an embedder, or when it failed. */
+  mode: SearchMode;
+  /** Share of the library's passages searchable by meaning, 0–1. */
+  searchable_share: number;
   results: SearchResult[];
+}
+
+/** GET /api/search/status: how much of the library is searchable by meaning. */
+export interface SearchIndexStatus {
+  mode: "hybrid" | "full_text";
+  /** False without an embedder: search is by words only and nothing is pending. */
+  embeddings_enabled: boolean;
+  /** Passages in the library, all searchable by words. */
+  passages: number;
+  /** Passages searchable by meaning. */
+  embedded: number;
+  /** Passages waiting for their vector. */
+  pending: number;
+  /** `embedded / passages`, 0–1 (1 for an empty library). */
+  searchable_share: number;
+  /** Recent embedding rate; null when nothing is pending or no embedding ran lately. */
+  passages_per_second: number | null;
+  /** Estimated seconds until every passage is embedded; null when unknown. */
+  eta_seconds: number | null;
 }
 
 // Templates: GET/POST /api/templates, GET/PATCH/DELETE /api/templates/{id}

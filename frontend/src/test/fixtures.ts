@@ -12,6 +12,8 @@ import type {
   OrganizationMember,
   OrganizationMembersPage,
   Problem,
+  SearchIndexStatus,
+  SearchResult,
   StoredStyleGuide,
   Template,
   UsageMetric,
@@ -115,6 +117,7 @@ export function fakeApi(overrides: Partial<VoiceForgeApi> = {}): VoiceForgeApi {
     createContent: unexpected("createContent"),
     deleteContent: unexpected("deleteContent"),
     search: unexpected("search"),
+    getSearchStatus: unexpected("getSearchStatus"),
     listTemplates: unexpected("listTemplates"),
     getTemplate: unexpected("getTemplate"),
     createTemplate: unexpected("createTemplate"),
@@ -208,6 +211,40 @@ export function contentDetail(overrides: Partial<ContentDetail> & Pick<ContentDe
     chunks: [
       { id: "ch1", position: 0, heading: "Refunds", text: "Customers may return items within 30 days.", token_count: 9, embedding_state: "embedded" },
     ],
+    ...overrides,
+  };
+}
+
+export function searchResult(overrides: Partial<SearchResult> & Pick<SearchResult, "chunk_id">): SearchResult {
+  return {
+    content_id: "ct1",
+    title: "Refund policy",
+    url: null,
+    heading: "Policies > Returns",
+    position: 0,
+    snippet: "Customers may return items within 30 days.",
+    highlights: [[14, 20]],
+    score: 0.0328,
+    text_rank: 1,
+    text_score: 11.2,
+    vector_rank: null,
+    similarity: null,
+    link_density: 0,
+    ...overrides,
+  };
+}
+
+/** A finished index by default: every passage searchable by meaning. */
+export function searchIndexStatus(overrides: Partial<SearchIndexStatus> = {}): SearchIndexStatus {
+  return {
+    mode: "hybrid",
+    embeddings_enabled: true,
+    passages: 120,
+    embedded: 120,
+    pending: 0,
+    searchable_share: 1,
+    passages_per_second: null,
+    eta_seconds: null,
     ...overrides,
   };
 }

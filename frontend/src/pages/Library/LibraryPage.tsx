@@ -1,12 +1,14 @@
-import { useId, useState, type FormEvent } from "react";
+import { useQueryClient } from "@tanstack/react-query";
+import { useEffect, useId, useRef, useState, type FormEvent } from "react";
 import { Link, useSearchParams } from "react-router";
-import { useContents } from "../../api/queries";
+import { queryKeys, useContents, useSearchStatus } from "../../api/queries";
 import type { ContentFilter, ContentItem, ContentSource } from "../../api/types";
 import { PageHeader } from "../../components/PageHeader";
 import { EmptyState, ErrorState, LoadingState } from "../../components/StateViews";
 import { formatDate, formatNumber } from "../../format";
 import { AddContentForm } from "./AddContentForm";
 import { PassageSearch } from "./PassageSearch";
+import { SearchIndexProgress } from "./SearchIndexProgress";
 import "./library.css";
 
 const SOURCES: Record<ContentSource, string> = { crawl: "Crawl", manual: "Added by hand", import: "Import" };
@@ -27,6 +29,7 @@ export function LibraryPage() {
   const [params, setParams] = useSearchParams();
   const filter = filterFrom(params);
   const [adding, setAdding] = useState(false);
+  useListFollowsIndex();
 
   const apply = (next: ContentFilter) => {
     const search = new URLSearchParams();
@@ -46,11 +49,28 @@ export function LibraryPage() {
         }
       />
       {adding ? <AddContentForm onDone={() => setAdding(false)} /> : null}
+      <SearchIndexProgress />
       <LibraryFilters key={JSON.stringify(filter)} filter={filter} onApply={apply} />
       <LibraryResults filter={filter} onClear={() => apply({})} />
       <PassageSearch />
     </div>
   );
+}
+
+/**
+ * Items added elsewhere (a crawl, another member, the API) reach the polled index status
+ * first: when its passage count moves, list the library again too.
+ */
+function useListFollowsIndex() {
+  const client = useQueryClient();
+  const passages = useSearchStatus().data?.passages;
+  const seen = useRef(passages);
+  useEffect(() => {
+    if (passages !== undefined && seen.current !== undefined && passages !== seen.current) {
+      void client.invalidateQueries({ queryKey: queryKeys.contentLists });
+    }
+    seen.current = passages;
+  }, [passages, client]);
 }
 
 function LibraryFilters({ filter, onApply }: { filter: ContentFilter; onApply: (f: ContentFilter) => void }) {
