@@ -93,7 +93,7 @@ pub fn chunk(markdown: &str) -> Vec<Chunk> {
         .collect()
 }
 
-/// ATX headings (`## Title`) outside fenced code: (byte offset, level, title).
+/// ATX headings (`## Title`) outside fenced code: (byte offset, level, title as plain text).
 fn headings(markdown: &str) -> Vec<(usize, usize, String)> {
     let mut out = Vec::new();
     let (mut offset, mut fenced) = (0, false);
@@ -105,7 +105,9 @@ fn headings(markdown: &str) -> Vec<(usize, usize, String)> {
             let level = trimmed.chars().take_while(|&c| c == '#').count();
             let rest = &trimmed[level..];
             if (1..=6).contains(&level) && (rest.starts_with(' ') || rest.trim().is_empty()) {
-                let title = rest.trim().trim_end_matches('#').trim();
+                // As it reads: link markup and permalink marks (`[¶](#id "Permalink…")`) removed.
+                let title = crate::text::plain_markdown(rest.trim().trim_end_matches('#').trim());
+                let title = title.trim();
                 if !title.is_empty() {
                     out.push((offset, level, title.chars().take(200).collect()));
                 }
@@ -137,6 +139,16 @@ fn heading_path(headings: &[(usize, usize, String)], offset: usize, text: &str) 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn headings_read_as_plain_text_without_permalinks() {
+        let md = "# Guide[¶](#guide \"Permalink to this heading\")\n\n## [Install](#install) `pip`[¶](#x)\n\nRun it.\n";
+        let titles: Vec<String> = headings(md).into_iter().map(|(_, _, t)| t).collect();
+        assert_eq!(titles, ["Guide", "Install pip"]);
+        let long = format!("{md}\n{}\n", "Run it again and again. ".repeat(120));
+        let last = chunk(&long).pop().unwrap();
+        assert_eq!(last.heading.as_deref(), Some("Guide > Install pip"), "{last:?}");
+    }
 
     #[test]
     fn long_markdown_becomes_overlapping_token_sized_chunks_with_their_headings() {

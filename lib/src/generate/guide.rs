@@ -4,11 +4,11 @@
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use super::{
+use super::voice::VoiceProfile;
+use crate::{
+    tenancy::Tenant,
     text::{prose_blocks, sentences, utf16_offset, words},
-    voice::VoiceProfile,
 };
-use crate::tenancy::Tenant;
 
 /// A term to avoid and the one to use instead.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]

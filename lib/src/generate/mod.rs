@@ -9,7 +9,6 @@ pub mod prompt;
 pub mod providers;
 pub mod retrieve;
 pub mod templates;
-pub mod text;
 pub mod voice;
 
 pub use retrieve::{FullTextRetriever, HybridRetriever, Retriever, Source};

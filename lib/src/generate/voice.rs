@@ -7,8 +7,8 @@ use std::collections::{BTreeMap, HashMap};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use super::text::{plain, prose_blocks, sentences, syllables, words};
 use crate::tenancy::Tenant;
+use crate::text::{plain, prose_blocks, sentences, syllables, words};
 
 /// Items measured at most (the most recently changed), and bytes read of each.
 pub const MAX_ITEMS: i64 = 300;

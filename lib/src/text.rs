@@ -1,5 +1,6 @@
-//! Plain-text measures shared by the voice profile, the voice check and the extractive
-//! composer: prose blocks of markdown, sentences with their positions, words, syllables.
+//! Plain text from the library's markdown, and the measures built on it: prose blocks,
+//! sentences with their positions, words, syllables. Shared by search (snippets, the text
+//! that is embedded), generation's sources, the voice profile and the extractive composer.
 
 /// Blocks of prose in markdown, with their byte offsets: paragraphs and list items, without
 /// headings, code, tables or quote markers.
@@ -85,29 +86,21 @@ pub fn plain(inline: &str) -> String {
     let mut chars = inline.char_indices().peekable();
     while let Some((i, c)) = chars.next() {
         match c {
-            '!' if inline[i + 1..].starts_with('[') => {
+            '!' if inline[i + 1..].starts_with('[') => match link_at(inline, i + 1) {
                 // An image: dropped with its alt text.
-                if let Some(end) = inline[i..].find("](").and_then(|c| inline[i + c..].find(')').map(|e| i + c + e)) {
-                    while chars.peek().is_some_and(|(j, _)| *j <= end) {
-                        chars.next();
-                    }
+                Some(link) => skip_to(&mut chars, link.end),
+                None => out.push(c),
+            },
+            '[' => match link_at(inline, i) {
+                Some(link) => {
+                    out.push_str(&plain(&inline[link.text]));
+                    skip_to(&mut chars, link.end);
                 }
-            }
-            '[' => {
-                if let Some(close) = inline[i..].find("](").map(|j| i + j)
-                    && let Some(end) = inline[close..].find(')').map(|j| close + j)
-                {
-                    out.push_str(&plain(&inline[i + 1..close]));
-                    while chars.peek().is_some_and(|(j, _)| *j <= end) {
-                        chars.next();
-                    }
-                }
-            }
+                None => out.push(c),
+            },
             '<' => {
                 if let Some(end) = inline[i..].find('>').filter(|j| *j < 200) {
-                    while chars.peek().is_some_and(|(j, _)| *j <= i + end) {
-                        chars.next();
-                    }
+                    skip_to(&mut chars, i + end + 1);
                 } else {
                     out.push(c);
                 }
@@ -119,6 +112,171 @@ pub fn plain(inline: &str) -> String {
         }
     }
     out
+}
+
+/// Advances `chars` to byte offset `end`.
+fn skip_to(chars: &mut std::iter::Peekable<std::str::CharIndices<'_>>, end: usize) {
+    while chars.peek().is_some_and(|(j, _)| *j < end) {
+        chars.next();
+    }
+}
+
+/// A markdown inline link `[text](target "title")` found at `at` (which holds `[`).
+struct Link {
+    /// The link text, between the brackets.
+    text: std::ops::Range<usize>,
+    /// Just after the closing parenthesis.
+    end: usize,
+}
+
+/// The inline link starting at `at`: brackets and parentheses balanced (link text may hold
+/// `[0]`, targets may hold parentheses), escaped ones skipped, on one line.
+fn link_at(s: &str, at: usize) -> Option<Link> {
+    let bytes = s.as_bytes();
+    let close = balanced(bytes, at, b'[', b']')?;
+    if bytes.get(close + 1) != Some(&b'(') {
+        return None;
+    }
+    let end = balanced(bytes, close + 1, b'(', b')')?;
+    Some(Link { text: at + 1..close, end: end + 1 })
+}
+
+/// The index of the bracket closing the one at `open`, on the same line.
+fn balanced(bytes: &[u8], open: usize, left: u8, right: u8) -> Option<usize> {
+    let mut depth = 0usize;
+    let mut i = open;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\\' => i += 1,
+            b'\n' => return None,
+            b if b == left => depth += 1,
+            b if b == right => {
+                depth -= 1;
+                if depth == 0 {
+                    return Some(i);
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
+/// Markdown with what costs an embedding model tokens and says nothing taken out: link
+/// targets and titles (`[text](url "title")` reads `text`), images, autolinks, reference
+/// definitions, permalink marks (`¶`) and backslash escapes. Everything else stays as
+/// written, so the text embedded still reads as the page does.
+pub fn without_link_targets(markdown: &str) -> String {
+    let mut out = String::with_capacity(markdown.len());
+    for line in markdown.split_inclusive('\n') {
+        if is_link_definition(line.trim_start()) {
+            continue;
+        }
+        let line = unescape(line);
+        let mut chars = line.char_indices().peekable();
+        while let Some((i, c)) = chars.next() {
+            match c {
+                '!' if line[i + 1..].starts_with('[') => match link_at(&line, i + 1) {
+                    Some(link) => skip_to(&mut chars, link.end),
+                    None => out.push(c),
+                },
+                '[' => match link_at(&line, i) {
+                    Some(link) => {
+                        out.push_str(&without_link_targets(&line[link.text]));
+                        skip_to(&mut chars, link.end);
+                    }
+                    None => out.push(c),
+                },
+                '<' if line[i + 1..].starts_with("http") => match line[i..].find('>') {
+                    Some(end) => skip_to(&mut chars, i + end + 1),
+                    None => out.push(c),
+                },
+                '¶' => {}
+                _ => out.push(c),
+            }
+        }
+    }
+    out
+}
+
+/// Markdown reduced to readable text, block by block: heading, list and quote markers
+/// dropped, links to their text, images, link targets, reference definitions, permalink
+/// marks (`¶`) and HTML removed, backslash escapes resolved; code blocks kept as they are;
+/// wrapped lines of a paragraph joined; blocks separated by one blank line. What search shows
+/// and what a draft's sources quote.
+pub fn plain_markdown(markdown: &str) -> String {
+    let mut out = String::with_capacity(markdown.len());
+    let mut in_code = false;
+    let mut blank = true;
+    // Whether the last line written was paragraph text a wrapped line continues.
+    let mut in_paragraph = false;
+    for line in markdown.lines() {
+        let trimmed = line.trim_start();
+        if trimmed.starts_with("```") || trimmed.starts_with("~~~") {
+            in_code = !in_code;
+            in_paragraph = false;
+            continue;
+        }
+        if in_code {
+            out.push_str(line.trim_end());
+            out.push('\n');
+            blank = false;
+            continue;
+        }
+        if is_link_definition(trimmed) || is_rule(trimmed.trim_end()) {
+            in_paragraph = false;
+            continue;
+        }
+        let heading = trimmed.starts_with('#') && trimmed.trim_start_matches('#').starts_with([' ', '\t']);
+        let body = if heading { trimmed.trim_start_matches('#').trim_start() } else { trimmed };
+        let (marker, _) = block_marker(body);
+        let text = plain(&unescape(&body[marker..])).replace('¶', "");
+        let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+        if text.is_empty() {
+            if !blank {
+                out.push('\n');
+                blank = true;
+            }
+            in_paragraph = false;
+            continue;
+        }
+        // A soft line break inside a paragraph reads as a space.
+        if in_paragraph && !heading && marker == 0 && !body.starts_with('|') {
+            out.pop();
+            out.push(' ');
+        }
+        out.push_str(&text);
+        out.push('\n');
+        blank = false;
+        in_paragraph = !heading && !body.starts_with('|');
+    }
+    out.truncate(out.trim_end().len());
+    out
+}
+
+/// A reference-style link definition (`[id]: https://…`), which reads as nothing.
+fn is_link_definition(line: &str) -> bool {
+    line.starts_with('[') && line.find("]:").is_some_and(|at| !line[1..at].contains(']'))
+}
+
+/// Markdown backslash escapes (`perf\_counter`) resolved to the character they protect.
+fn unescape(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.contains('\\') {
+        return text.into();
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match chars.peek() {
+            Some(&next) if c == '\\' && next.is_ascii_punctuation() => {
+                out.push(next);
+                chars.next();
+            }
+            _ => out.push(c),
+        }
+    }
+    out.into()
 }
 
 fn prev_is_alnum(s: &str) -> bool {
@@ -242,6 +400,31 @@ mod tests {
         assert_eq!(
             plain("Read [our **guide**](https://x.test/a) ![img](i.png) <b>now</b> `x` snake_case"),
             "Read our guide  now x snake_case"
+        );
+    }
+
+    #[test]
+    fn links_lose_their_targets_and_nothing_else_changes() {
+        let md = "## Functions[¶](#functions \"Permalink\")\n\
+                  Use [`a[0]`](x.html#a (see)) or a[k] <= *b*; ![img](i.png) <https://x.test> \\_ok\n\
+                  [ref]: https://x.test/ref\n";
+        assert_eq!(without_link_targets(md), "## Functions\nUse `a[0]` or a[k] <= *b*;   _ok\n");
+        assert_eq!(plain("a[k] and [b](c) [unclosed"), "a[k] and b [unclosed");
+    }
+
+    #[test]
+    fn markdown_reads_as_plain_text_without_link_targets_or_permalinks() {
+        let md = "## Functions[¶](#functions \"Permalink to this heading\")\n\n\
+                  time.perf\\_counter() → [float](http://x.test/functions.html#float \"float\")\n\
+                  - Use [perf\\_counter\\_ns()](#time.perf_counter_ns) ![chart](c.png) instead.\n\n\n\
+                  [ref]: https://x.test/ref\n\n```\nx = 1  # keep\n```\n---\n> quoted *text*";
+        assert_eq!(
+            plain_markdown(md),
+            "Functions\n\ntime.perf_counter() → float\nUse perf_counter_ns() instead.\n\nx = 1  # keep\nquoted text"
+        );
+        assert_eq!(
+            plain_markdown("A wrapped\nparagraph.\n- item\n  continued\n# Head\nNext"),
+            "A wrapped paragraph.\nitem continued\nHead\nNext"
         );
     }
 
