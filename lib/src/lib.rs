@@ -25,6 +25,7 @@ pub mod search;
 pub mod server;
 pub mod telemetry;
 pub mod tenancy;
+pub mod text;
 pub mod usage;
 pub mod vector;
 pub mod webhooks;

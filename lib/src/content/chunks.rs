@@ -48,7 +48,8 @@ pub fn ts_config(language: Option<&str>) -> &'static str {
 
 /// Replaces the chunks of item `content_id` with `chunks` (cut from its markdown by
 /// [`chunking::chunk`]): the old chunks' vectors are queued for deletion, the new chunks for
-/// embedding.
+/// embedding (each page's first passages first), and the item's lexical postings and the
+/// organization's search counts follow in the same transaction.
 pub async fn replace(
     tenant: &mut Tenant,
     content_id: Uuid,
@@ -65,8 +66,13 @@ pub async fn replace(
         "WITH new AS (
              INSERT INTO content_chunks (org_id, content_id, position, heading, text, token_count, ts_config)
              SELECT $1, $2, p, h, t, n, $7::regconfig FROM unnest($3::int[], $4::text[], $5::text[], $6::int[]) AS u(p, h, t, n)
-             RETURNING id)
-         INSERT INTO vector_outbox (org_id, op, chunk_id) SELECT $1, 'upsert', id FROM new",
+             RETURNING id, position, token_count),
+         queued AS (
+             INSERT INTO vector_outbox (org_id, op, chunk_id, priority) SELECT $1, 'upsert', id, position FROM new)
+         INSERT INTO search_stats (org_id, chunks, tokens)
+         SELECT $1, count(*), coalesce(sum(token_count), 0) FROM new
+         ON CONFLICT (org_id) DO UPDATE
+            SET chunks = search_stats.chunks + EXCLUDED.chunks, tokens = search_stats.tokens + EXCLUDED.tokens",
     )
     .bind(org_id)
     .bind(content_id)
@@ -77,18 +83,46 @@ pub async fn replace(
     .bind(ts_config(language))
     .execute(tenant.conn())
     .await?;
+    sqlx::query("SELECT vf_index_content($1, $2)").bind(org_id).bind(content_id).execute(tenant.conn()).await?;
     Ok(chunks.len())
 }
 
-/// Removes the chunks of item `content_id` and queues their vectors' deletion.
+/// Removes the chunks of item `content_id`, queues their vectors' deletion and takes them
+/// out of the lexical index and the organization's search counts.
 pub async fn remove(tenant: &mut Tenant, content_id: Uuid) -> Result<(), sqlx::Error> {
     let org_id = tenant.org().id;
     sqlx::query(
-        "WITH gone AS (DELETE FROM content_chunks WHERE org_id = $1 AND content_id = $2 RETURNING id)
-         INSERT INTO vector_outbox (org_id, op, chunk_id) SELECT $1, 'delete', id FROM gone",
+        "WITH gone AS (
+             DELETE FROM content_chunks WHERE org_id = $1 AND content_id = $2
+             RETURNING id, token_count, embedding_state),
+         queued AS (INSERT INTO vector_outbox (org_id, op, chunk_id) SELECT $1, 'delete', id FROM gone),
+         postings AS (DELETE FROM search_postings WHERE org_id = $1 AND content_id = $2)
+         UPDATE search_stats s
+            SET chunks = s.chunks - g.chunks, tokens = s.tokens - g.tokens, embedded = s.embedded - g.embedded
+           FROM (SELECT count(*) AS chunks, coalesce(sum(token_count), 0) AS tokens,
+                        count(*) FILTER (WHERE embedding_state = 'embedded') AS embedded FROM gone) g
+          WHERE s.org_id = $1 AND g.chunks > 0",
     )
     .bind(org_id)
     .bind(content_id)
+    .execute(tenant.conn())
+    .await?;
+    Ok(())
+}
+
+/// Sets the organization's search counts to what its chunks say. The statements that add,
+/// remove and embed chunks keep them in step; the drain calls this once an organization's
+/// outbox is empty, so a count can never stay wrong.
+pub async fn recount(tenant: &mut Tenant) -> Result<(), sqlx::Error> {
+    let org_id = tenant.org().id;
+    sqlx::query(
+        "INSERT INTO search_stats (org_id, chunks, tokens, embedded)
+         SELECT $1, count(*), coalesce(sum(token_count), 0), count(*) FILTER (WHERE embedding_state = 'embedded')
+           FROM content_chunks WHERE org_id = $1
+         ON CONFLICT (org_id) DO UPDATE
+            SET chunks = EXCLUDED.chunks, tokens = EXCLUDED.tokens, embedded = EXCLUDED.embedded",
+    )
+    .bind(org_id)
     .execute(tenant.conn())
     .await?;
     Ok(())

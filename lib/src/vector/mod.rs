@@ -28,6 +28,9 @@ pub struct VectorRecord {
     pub values: Vec<f32>,
 }
 
+/// Vectors a store holds, by chunk.
+pub type StoredVectors = Vec<(Uuid, Vec<f32>)>;
+
 /// A nearest chunk and its cosine similarity.
 #[derive(Clone, Debug, PartialEq)]
 pub struct VectorMatch {
@@ -73,6 +76,15 @@ pub trait VectorStore: Send + Sync {
     fn delete<'a>(&'a self, tenant: &'a mut Tenant, chunk_ids: &'a [Uuid]) -> BoxFuture<'a, Result<(), VectorError>>;
     /// Removes every vector of an organization (offboarding after the org is deleted).
     fn delete_namespace<'a>(&'a self, db: &'a Database, org_id: Uuid) -> BoxFuture<'a, Result<(), VectorError>>;
+    /// The vectors the store holds for some of the tenant's chunks, by chunk; the default
+    /// returns none. Lets a passage whose text is already embedded reuse that vector.
+    fn fetch<'a>(
+        &'a self,
+        _tenant: &'a mut Tenant,
+        _chunk_ids: &'a [Uuid],
+    ) -> BoxFuture<'a, Result<StoredVectors, VectorError>> {
+        Box::pin(async { Ok(Vec::new()) })
+    }
     /// The dimension the store holds, when the store itself fixes one (a Pinecone index).
     fn index_dimensions(&self) -> BoxFuture<'_, Result<Option<usize>, VectorError>> {
         Box::pin(async { Ok(None) })
@@ -93,6 +105,12 @@ pub fn from_settings(settings: &Settings, http: &reqwest::Client) -> anyhow::Res
             )?)
         }
     })
+}
+
+/// Reads a pgvector literal (`[0.1,0.2,…]`) back; `None` when it is not one.
+pub fn parse_vector_literal(text: &str) -> Option<Vec<f32>> {
+    let inner = text.trim().strip_prefix('[')?.strip_suffix(']')?;
+    inner.split(',').map(|v| v.trim().parse::<f32>().ok()).collect()
 }
 
 /// The vector literal pgvector reads: `[0.1,0.2,…]`.
