@@ -28,6 +28,8 @@ pub enum Endpoint {
     Content,
     /// `POST /api/search`
     Search,
+    /// `GET /api/search/status`
+    SearchStatus,
     /// `PATCH /api/organizations/limits` (deployment operators)
     OrganizationsLimits,
     /// `POST /api/webhooks/clerk`
@@ -84,6 +86,7 @@ impl Endpoint {
         Endpoint::Contents,
         Endpoint::Content,
         Endpoint::Search,
+        Endpoint::SearchStatus,
         Endpoint::OrganizationsLimits,
         Endpoint::WebhooksClerk,
         Endpoint::Audit,
@@ -114,6 +117,7 @@ impl Endpoint {
             Endpoint::Contents => "/api/contents",
             Endpoint::Content => "/api/contents/{id}",
             Endpoint::Search => "/api/search",
+            Endpoint::SearchStatus => "/api/search/status",
             Endpoint::OrganizationsLimits => "/api/organizations/limits",
             Endpoint::WebhooksClerk => "/api/webhooks/clerk",
             Endpoint::Audit => "/api/audit",
@@ -145,6 +149,7 @@ impl Endpoint {
             Endpoint::Contents => "api/contents.rs",
             Endpoint::Content => "api/contents/[id].rs",
             Endpoint::Search => "api/search.rs",
+            Endpoint::SearchStatus => "api/search/status.rs",
             Endpoint::OrganizationsLimits => "api/organizations/limits.rs",
             Endpoint::WebhooksClerk => "api/webhooks/clerk.rs",
             Endpoint::Audit => "api/audit.rs",
@@ -202,6 +207,7 @@ impl Endpoint {
                     .delete(handlers::contents::delete_content)
             },
             Endpoint::Search => || post(handlers::search::post_search),
+            Endpoint::SearchStatus => || get(handlers::search::get_search_status),
             Endpoint::OrganizationsLimits => || patch(handlers::limits::patch_limits),
             Endpoint::WebhooksClerk => || post(handlers::webhooks::post_clerk),
             Endpoint::Audit => || get(handlers::audit::list_audit),
