@@ -22,6 +22,8 @@ pub const MODEL: &str = "all-MiniLM-L6-v2";
 pub const DIMENSIONS: usize = 384;
 /// Longest input in word pieces; the rest is cut off.
 pub const MAX_TOKENS: usize = 256;
+/// Texts per model call when a batch is spread over the cores.
+pub const MICRO_BATCH: usize = 16;
 
 /// The loaded model and tokenizer.
 pub struct LocalModel {
@@ -54,7 +56,45 @@ impl LocalModel {
         Ok(Self { model, tokenizer })
     }
 
-    /// Embeds a batch: unit-length vectors and the word pieces counted.
+    /// Embeds texts on every core: sorted by length (so each model call pads little), cut into
+    /// batches of [`MICRO_BATCH`], run by one thread per core; vectors come back in input
+    /// order.
+    pub fn embed_parallel(&self, texts: &[String]) -> Result<Embeddings, EmbedError> {
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        if texts.len() <= MICRO_BATCH || threads == 1 {
+            return self.embed(texts);
+        }
+        let mut order: Vec<usize> = (0..texts.len()).collect();
+        order.sort_by_key(|&i| texts[i].len());
+        let batches: Vec<&[usize]> = order.chunks(MICRO_BATCH).collect();
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        let done: Mutex<Vec<(usize, Result<Embeddings, EmbedError>)>> = Mutex::new(Vec::new());
+        std::thread::scope(|scope| {
+            for _ in 0..threads.min(batches.len()) {
+                scope.spawn(|| {
+                    loop {
+                        let b = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(batch) = batches.get(b) else { break };
+                        let part: Vec<String> = batch.iter().map(|&i| texts[i].clone()).collect();
+                        let result = self.embed(&part);
+                        done.lock().unwrap_or_else(|p| p.into_inner()).push((b, result));
+                    }
+                });
+            }
+        });
+        let mut vectors = vec![Vec::new(); texts.len()];
+        let mut tokens = 0;
+        for (b, result) in done.into_inner().unwrap_or_else(|p| p.into_inner()) {
+            let e = result?;
+            tokens += e.tokens;
+            for (&i, v) in batches[b].iter().zip(e.vectors) {
+                vectors[i] = v;
+            }
+        }
+        Ok(Embeddings { vectors, tokens })
+    }
+
+    /// Embeds a batch in one model call: unit-length vectors and the word pieces counted.
     pub fn embed(&self, texts: &[String]) -> Result<Embeddings, EmbedError> {
         if texts.is_empty() {
             return Ok(Embeddings::default());
@@ -126,7 +166,7 @@ impl Embedder for LocalEmbedder {
     }
 
     fn max_batch(&self) -> usize {
-        32
+        64
     }
 
     fn ready(&self) -> Result<(), EmbedError> {
@@ -137,7 +177,7 @@ impl Embedder for LocalEmbedder {
         let dir = self.dir.clone();
         let texts = texts.to_vec();
         Box::pin(async move {
-            tokio::task::spawn_blocking(move || shared_model(&dir)?.embed(&texts))
+            tokio::task::spawn_blocking(move || shared_model(&dir)?.embed_parallel(&texts))
                 .await
                 .map_err(|e| EmbedError::Model(format!("the embedding task failed: {e}")))?
         })
@@ -179,5 +219,20 @@ mod tests {
         let alone = model.embed(&texts[..1]).unwrap();
         assert!(cos(&alone.vectors[0], &batch.vectors[0]) > 0.9999);
         assert!(batch.tokens > 20);
+    }
+
+    #[test]
+    fn spreading_a_batch_over_the_cores_keeps_each_text_with_its_own_vector() {
+        let model = shared_model(&model_dir()).unwrap_or_else(|e| panic!("{e}"));
+        let texts: Vec<String> = (0..40)
+            .map(|i| format!("Sentence {i} about {}.", "a topic of varying length ".repeat(i % 7 + 1)))
+            .collect();
+        let spread = model.embed_parallel(&texts).unwrap();
+        assert_eq!(spread.vectors.len(), texts.len());
+        for (i, text) in texts.iter().enumerate().step_by(7) {
+            let alone = model.embed(std::slice::from_ref(text)).unwrap();
+            assert!(cos(&alone.vectors[0], &spread.vectors[i]) > 0.9999, "text {i} got another text's vector");
+        }
+        assert_eq!(spread.tokens, model.embed(&texts).unwrap().tokens);
     }
 }

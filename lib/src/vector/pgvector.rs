@@ -109,28 +109,54 @@ impl VectorStore for PgVectorStore {
     ) -> BoxFuture<'a, Result<(), VectorError>> {
         Box::pin(async move {
             let org_id = tenant.org().id;
-            for r in records {
-                if r.values.is_empty() || r.values.len() > 4096 {
-                    return Err(VectorError::Invalid(format!("a vector of {} dimensions", r.values.len())));
-                }
-                // Only chunks that still exist get a vector (a deleted chunk's upsert is moot).
-                sqlx::query(
-                    "INSERT INTO chunk_embeddings (org_id, chunk_id, content_id, model, dimensions, embedding)
-                     SELECT org_id, id, content_id, $3, $4, $5::text::vector FROM content_chunks
-                      WHERE org_id = $1 AND id = $2
-                     ON CONFLICT (org_id, chunk_id) DO UPDATE
-                        SET model = EXCLUDED.model, dimensions = EXCLUDED.dimensions,
-                            embedding = EXCLUDED.embedding, updated_at = now()",
-                )
-                .bind(org_id)
-                .bind(r.chunk_id)
-                .bind(&self.model)
-                .bind(r.values.len() as i32)
-                .bind(vector_literal(&r.values))
-                .execute(tenant.conn())
-                .await?;
+            if let Some(r) = records.iter().find(|r| r.values.is_empty() || r.values.len() > 4096) {
+                return Err(VectorError::Invalid(format!("a vector of {} dimensions", r.values.len())));
             }
+            let ids: Vec<Uuid> = records.iter().map(|r| r.chunk_id).collect();
+            let dims: Vec<i32> = records.iter().map(|r| r.values.len() as i32).collect();
+            let literals: Vec<String> = records.iter().map(|r| vector_literal(&r.values)).collect();
+            // Only chunks that still exist get a vector (a deleted chunk's upsert is moot).
+            sqlx::query(
+                "INSERT INTO chunk_embeddings (org_id, chunk_id, content_id, model, dimensions, embedding)
+                 SELECT c.org_id, c.id, c.content_id, $2, u.dims, u.v::vector
+                   FROM unnest($3::uuid[], $4::int[], $5::text[]) AS u(id, dims, v)
+                   JOIN content_chunks c ON c.org_id = $1 AND c.id = u.id
+                 ON CONFLICT (org_id, chunk_id) DO UPDATE
+                    SET model = EXCLUDED.model, dimensions = EXCLUDED.dimensions,
+                        embedding = EXCLUDED.embedding, updated_at = now()",
+            )
+            .bind(org_id)
+            .bind(&self.model)
+            .bind(&ids)
+            .bind(&dims)
+            .bind(&literals)
+            .execute(tenant.conn())
+            .await?;
             Ok(())
+        })
+    }
+
+    fn fetch<'a>(
+        &'a self,
+        tenant: &'a mut Tenant,
+        chunk_ids: &'a [Uuid],
+    ) -> BoxFuture<'a, Result<super::StoredVectors, VectorError>> {
+        Box::pin(async move {
+            let org_id = tenant.org().id;
+            let rows: Vec<(Uuid, String)> = sqlx::query_as(
+                "SELECT chunk_id, embedding::text FROM chunk_embeddings WHERE org_id = $1 AND chunk_id = ANY($2)",
+            )
+            .bind(org_id)
+            .bind(chunk_ids)
+            .fetch_all(tenant.conn())
+            .await?;
+            rows.into_iter()
+                .map(|(id, text)| {
+                    super::parse_vector_literal(&text)
+                        .map(|v| (id, v))
+                        .ok_or_else(|| VectorError::Invalid(format!("an unreadable stored vector for chunk {id}")))
+                })
+                .collect()
         })
     }
 
