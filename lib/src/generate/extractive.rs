@@ -8,9 +8,9 @@ use super::{
     Source,
     guide::StyleGuide,
     templates::{Kind, Template},
-    text::{plain, prose_blocks, sentences, words},
     voice::VoiceProfile,
 };
+use crate::text::{plain, prose_blocks, sentences, words};
 
 /// The model name reported for extractive drafts.
 pub const MODEL: &str = "voiceforge-extractive";
@@ -46,7 +46,9 @@ pub fn compose(
             for r in sentences(&text) {
                 let s = text[r].trim().to_owned();
                 let ws: Vec<String> = words(&s).map(|w| w.to_lowercase()).collect();
-                if !(4..=45).contains(&ws.len()) || !seen.insert(s.clone()) {
+                // Whole sentences only: a heading or a cut-off excerpt has no closing stop.
+                let whole = s.trim_end_matches(['"', '\'', ')', '”', '’']).ends_with(['.', '!', '?']);
+                if !whole || !(4..=45).contains(&ws.len()) || !seen.insert(s.clone()) {
                     continue;
                 }
                 if ws.iter().any(|w| banned.contains(w)) {
@@ -219,7 +221,13 @@ mod tests {
     }
 
     fn source(title: &str, text: &str) -> Source {
-        Source { content_id: uuid::Uuid::new_v4(), title: title.into(), url: None, text: text.into(), score: 1.0 }
+        Source {
+            content_id: uuid::Uuid::new_v4(),
+            title: title.into(),
+            text: text.into(),
+            score: 1.0,
+            ..Source::default()
+        }
     }
 
     #[test]

@@ -179,8 +179,14 @@ pub struct SourceRef {
     pub n: usize,
     /// The content item.
     pub content_id: Uuid,
+    /// The passage, when the source was a chunk.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chunk_id: Option<Uuid>,
     /// Its title.
     pub title: String,
+    /// The headings above the passage.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub heading: Option<String>,
     /// Its URL.
     pub url: Option<String>,
     /// The passage given to the model (first 500 characters).
@@ -194,6 +200,9 @@ pub struct Citation {
     pub n: usize,
     /// The content item it points to.
     pub content_id: Uuid,
+    /// The passage it points to, when the source was a chunk (the library item opens there).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chunk_id: Option<Uuid>,
     /// Its title.
     pub title: String,
     /// Its URL.
@@ -228,7 +237,7 @@ pub fn resolve_citations(text: &str, sources: &[Source]) -> (String, Vec<Citatio
         .into_iter()
         .map(|n| {
             let s = &sources[n - 1];
-            Citation { n, content_id: s.content_id, title: s.title.clone(), url: s.url.clone() }
+            Citation { n, content_id: s.content_id, chunk_id: s.chunk_id, title: s.title.clone(), url: s.url.clone() }
         })
         .collect();
     (out, citations)
@@ -303,7 +312,9 @@ pub async fn store(
         .map(|(i, s)| SourceRef {
             n: i + 1,
             content_id: s.content_id,
+            chunk_id: s.chunk_id,
             title: s.title.clone(),
+            heading: s.heading.clone(),
             url: s.url.clone(),
             excerpt: s.text.chars().take(500).collect(),
         })
@@ -457,15 +468,21 @@ mod tests {
             content_id: id,
             title: "A".into(),
             url: Some("https://a.test".into()),
-            text: String::new(),
             score: 1.0,
+            ..Source::default()
         }];
         let (text, cites) =
             resolve_citations("Fact [1]. Made up [7]. Both [1][2]. See [link](x) and [12](y) [a].", &sources);
         assert_eq!(text, "Fact [1]. Made up. Both [1]. See [link](x) and [12](y) [a].");
         assert_eq!(
             cites,
-            vec![Citation { n: 1, content_id: id, title: "A".into(), url: Some("https://a.test".into()) }]
+            vec![Citation {
+                n: 1,
+                content_id: id,
+                chunk_id: None,
+                title: "A".into(),
+                url: Some("https://a.test".into())
+            }]
         );
     }
 }

@@ -127,6 +127,9 @@ pub fn build(p: &PromptParts<'_>) -> Prompt {
     user.push_str("\nSources:\n");
     for (i, s) in p.sources.iter().enumerate() {
         let _ = write!(user, "\n[{}] {}", i + 1, s.title);
+        if let Some(heading) = s.heading.as_deref().filter(|h| !h.trim().is_empty() && h.trim() != s.title.trim()) {
+            let _ = write!(user, " — {}", heading.trim());
+        }
         if let Some(url) = &s.url {
             let _ = write!(user, " ({url})");
         }

@@ -326,8 +326,10 @@ pub fn check_inputs(template: &Template, inputs: &BTreeMap<String, String>) -> R
     Ok(())
 }
 
-/// The instructions with each placeholder replaced by its input (blank when not given) and
-/// each escaped `\{{` written as `{{`.
+/// The instructions with each placeholder replaced by its input and each escaped `\{{`
+/// written as `{{`. A placeholder left blank takes its label with it ("Key points to
+/// cover: {{key_points}}" disappears whole, "for {{audience}}" loses its "for"), so no
+/// dangling words reach the model.
 pub fn render(template: &Template, inputs: &BTreeMap<String, String>) -> String {
     let unescape = |s: &str| s.replace("\\{{", "{{");
     let Ok(found) = placeholders(&template.instructions) else { return template.instructions.clone() };
@@ -335,11 +337,53 @@ pub fn render(template: &Template, inputs: &BTreeMap<String, String>) -> String 
     let mut at = 0;
     for p in found {
         out.push_str(&unescape(&template.instructions[at..p.range.start]));
-        out.push_str(inputs.get(&p.name).map(|v| v.trim()).unwrap_or(""));
         at = p.range.end;
+        let value = inputs.get(&p.name).map(|v| v.trim()).unwrap_or("");
+        if !value.is_empty() {
+            out.push_str(value);
+            continue;
+        }
+        if drop_label(&mut out) && template.instructions[at..].starts_with('\n') {
+            at += 1; // the label had the line to itself
+        }
+        // "for {{x}}." → "." rather than " ."
+        if template.instructions[at..].trim_start().starts_with(['.', ',', ';', ':', '!', '?'])
+            || at == template.instructions.len()
+        {
+            out.truncate(out.trim_end().len());
+        }
     }
     out.push_str(&unescape(&template.instructions[at..]));
+    while out.contains(" \n") {
+        out = out.replace(" \n", "\n");
+    }
     out
+}
+
+/// Words that only introduce what follows them.
+const CONNECTIVES: &[&str] = &["for", "to", "about", "with", "on", "in", "by", "of", "and", "or", "including", "like"];
+
+/// Removes what introduces a blank placeholder from the end of `out`: a label ending in `:`
+/// back to the start of its sentence or line, else one connective word. Returns whether a
+/// label that started its line went.
+fn drop_label(out: &mut String) -> bool {
+    let trimmed = out.trim_end();
+    if trimmed.ends_with(':') {
+        let start = trimmed.rfind(['.', '!', '?', '\n']).map_or(0, |i| i + 1);
+        let whole_line = start == 0 || trimmed[..start].ends_with('\n');
+        out.truncate(start);
+        if !whole_line {
+            out.push(' ');
+        }
+        return whole_line;
+    }
+    let word_start = trimmed.rfind(char::is_whitespace).map_or(0, |i| i + 1);
+    if CONNECTIVES.contains(&trimmed[word_start..].to_lowercase().as_str()) {
+        let keep = trimmed[..word_start].trim_end().len();
+        out.truncate(keep);
+        out.push(' ');
+    }
+    false
 }
 
 const COLUMNS: &str = "t.id, t.name, t.kind, t.description, t.instructions, t.fields, t.target_length, t.tone,
@@ -689,7 +733,24 @@ mod tests {
         assert_eq!(err(inputs(&[("topic", "12345678901")])).0, "input_too_long");
         let ok = inputs(&[("topic", "pricing")]);
         check_inputs(&tpl, &ok).unwrap();
-        assert_eq!(render(&tpl, &ok), "About pricing for .");
+        assert_eq!(render(&tpl, &ok), "About pricing.");
+    }
+
+    #[test]
+    fn blank_optional_inputs_take_their_labels_with_them() {
+        let ValidTemplate(d, kind) = validate(draft(
+            "Write about {{topic}} for {{audience}}. Key points to cover: {{points}}\nTone: {{tone}}\nEnd.",
+            &["topic", "audience", "points", "tone"],
+        ))
+        .unwrap();
+        let tpl = stored(d, kind);
+        let inputs = [("topic".to_owned(), "pricing".to_owned())].into();
+        assert_eq!(render(&tpl, &inputs), "Write about pricing.\nEnd.");
+        let all: BTreeMap<String, String> =
+            [("topic", "pricing"), ("audience", "CFOs"), ("points", "costs"), ("tone", "calm")]
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                .into();
+        assert_eq!(render(&tpl, &all), "Write about pricing for CFOs. Key points to cover: costs\nTone: calm\nEnd.");
     }
 
     #[test]

@@ -494,3 +494,121 @@ async fn the_offline_composer_streams_too() {
     assert_eq!(deltas, done["output"].as_str().unwrap());
     assert_citations_are_the_orgs_own(done);
 }
+
+/// A small fixed library: a hub page made of links to everything, and pages whose passages
+/// carry link markup, one of them long enough to be cut into several chunks.
+async fn linked_library(t: &TestApp) -> String {
+    let hub: String = (0..12)
+        .map(|i| format!("- [Pricing plan {i} for teams](https://acme.test/plans/{i} \"Plan {i}\")\n"))
+        .collect();
+    add_page(t, "org_src", "https://acme.test/", "All pages", &format!("# All pages\n\n{hub}")).await;
+    let long: String = (0..14)
+        .map(|i| {
+            format!(
+                "Teams on the [annual plan](https://acme.test/annual#p{i} \"Annual\") save two months of fees, \
+                 and pricing for teams stays simple in year {i}. "
+            )
+        })
+        .collect();
+    add_page(
+        t,
+        "org_src",
+        "https://acme.test/pricing",
+        "Pricing",
+        &format!("# Pricing\n\n{long}\n\n## Discounts\n\n{long}"),
+    )
+    .await;
+    add_page(
+        t,
+        "org_src",
+        "https://acme.test/support",
+        "Support",
+        "Our [support team](https://acme.test/team) answers every pricing question about teams within one day.",
+    )
+    .await;
+    let member = t.token("org_src", "user_writer", Role::Member);
+    let list = send(t, "GET", "/api/templates", &member, None).await.json();
+    list["items"].as_array().unwrap().iter().find(|i| i["builtin"] == "blog_post").unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+#[tokio::test]
+async fn the_prompt_gets_whole_passages_of_distinct_pages_as_text_within_its_budget() {
+    let (base, seen) = mock("/v1/chat/completions", |_, _| openai_answer("Plans are simple [1].")).await;
+    let t = TestApp::spawn_with(&[("OPENAI_API_KEY", "sk-test"), ("OPENAI_BASE_URL", &format!("{base}/v1"))]).await;
+    let blog = linked_library(&t).await;
+    crate::vector_conformance::drain(&t).await;
+    let member = t.token("org_src", "user_writer", Role::Member);
+    // `key_points` is left blank: its label must not dangle in the prompt.
+    let body = json!({"template_id": blog, "inputs": {"topic": "pricing for teams", "audience": "", "key_points": ""}});
+    let res = send(&t, "POST", "/api/generate", &member, Some(body)).await;
+    assert_eq!(res.status, 201, "{}", String::from_utf8_lossy(&res.body));
+    let g = res.json();
+
+    let (_, request) = seen.lock().unwrap()[0].clone();
+    let user = request["messages"][1]["content"].as_str().unwrap().to_owned();
+    assert!(!user.contains("Key points to cover"), "{user}");
+    let sources = user.split("\nSources:\n").nth(1).expect("a sources section");
+    assert!(!sources.contains("](") && !sources.contains("https://acme.test/annual"), "link markup: {sources}");
+    // Each source is one page's passage, whole: the plain text of a stored chunk (and its
+    // next one when short), never a cut mid-word.
+    let cited: Vec<&Value> = g["sources"].as_array().unwrap().iter().collect();
+    let pages: std::collections::BTreeSet<&str> = cited.iter().map(|s| s["content_id"].as_str().unwrap()).collect();
+    assert_eq!(pages.len(), cited.len(), "one passage per page: {cited:?}");
+    assert!(cited.len() >= 2, "{cited:?}");
+    let mut tx = t.db.pool.begin().await.unwrap();
+    sqlx::query("SELECT set_config('app.system', 'on', true)").execute(&mut *tx).await.unwrap();
+    let chunks: Vec<(uuid::Uuid, String)> =
+        sqlx::query_as("SELECT id, text FROM content_chunks").fetch_all(&mut *tx).await.unwrap();
+    tx.commit().await.unwrap();
+    let mut total = 0;
+    for s in &cited {
+        let chunk: uuid::Uuid = s["chunk_id"].as_str().expect("a chunk source names its chunk").parse().unwrap();
+        let (_, markdown) = chunks.iter().find(|(id, _)| *id == chunk).unwrap();
+        let whole = voiceforge::text::plain_markdown(markdown);
+        let excerpt = s["excerpt"].as_str().unwrap();
+        assert!(whole.starts_with(excerpt.trim_end_matches('…')), "{excerpt:?} is not the start of {whole:?}");
+        assert!(sources.contains(&whole[..whole.len().min(200)]), "the prompt lacks {whole:?}");
+        total += voiceforge::content::chunking::count_tokens(&whole);
+    }
+    assert!(total <= voiceforge::generate::retrieve::PROMPT_SOURCE_TOKENS, "{total} tokens of sources");
+
+    // The offline composer rests on the same sources: whole sentences, one heading per page.
+    let t2 = TestApp::spawn().await;
+    let blog = linked_library(&t2).await;
+    crate::vector_conformance::drain(&t2).await;
+    let member = t2.token("org_src", "user_writer", Role::Member);
+    let body = json!({"template_id": blog, "inputs": {"topic": "pricing for teams"}});
+    let g = send(&t2, "POST", "/api/generate", &member, Some(body)).await.json();
+    let output = g["output"].as_str().unwrap();
+    let headings: Vec<&str> = output.lines().filter(|l| l.starts_with("## ")).collect();
+    let distinct: std::collections::BTreeSet<&&str> = headings.iter().collect();
+    assert_eq!(distinct.len(), headings.len(), "{output}");
+    // Every cited sentence ("text [n].") is a whole sentence of a stored passage.
+    let mut tx = t2.db.pool.begin().await.unwrap();
+    sqlx::query("SELECT set_config('app.system', 'on', true)").execute(&mut *tx).await.unwrap();
+    let texts: Vec<String> = sqlx::query_scalar("SELECT text FROM content_chunks").fetch_all(&mut *tx).await.unwrap();
+    tx.commit().await.unwrap();
+    let plain: Vec<String> = texts.iter().map(|t| voiceforge::text::plain_markdown(t).replace('\n', " ")).collect();
+    let mut rest = output;
+    let mut cited_sentences = 0;
+    while let Some(at) = rest.find(" [") {
+        let close = rest[at..].find(']').unwrap() + at;
+        let sentence = format!(
+            "{}{}",
+            rest[..at].rsplit(['\n', '.', '!', '?']).next().unwrap().trim_start_matches([']', ' ']),
+            &rest[close + 1..close + 2]
+        );
+        let sentence = sentence.trim();
+        assert!(
+            plain.iter().any(|p| p.contains(sentence)),
+            "{sentence:?} is no whole sentence of the library: {output}"
+        );
+        cited_sentences += 1;
+        rest = &rest[close + 2..];
+    }
+    assert!(cited_sentences >= 2, "{output}");
+    assert!(!output.contains("]("), "{output}");
+}

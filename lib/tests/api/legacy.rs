@@ -436,11 +436,7 @@ async fn a_legacy_database_is_imported_whole_once_and_left_untouched() {
     assert_eq!(org_tpls.len(), templates::BUILTINS.len() + 1 + tpl.imported as usize);
     for (id, (_, new_id)) in &tpl_map {
         let (_, _, prompt) = TEMPLATES.get(*id as usize - 1).copied().unwrap_or(("", None, "Long name {{topic}}"));
-        assert_eq!(
-            templates::render(&org_tpls[new_id], &BTreeMap::new()),
-            render_blank(prompt),
-            "legacy template {id}"
-        );
+        assert_eq!(templates::render(&org_tpls[new_id], &filled()), render_filled(prompt), "legacy template {id}");
     }
 
     // A second run changes nothing.
@@ -462,10 +458,16 @@ async fn a_legacy_database_is_imported_whole_once_and_left_untouched() {
 }
 
 /// A legacy prompt rendered with every valid placeholder blank.
-fn render_blank(prompt: &str) -> String {
+/// Inputs for every placeholder the legacy templates use.
+fn filled() -> BTreeMap<String, String> {
+    [("topic", "pricing"), ("audience", "CFOs"), ("form", "a list")].map(|(k, v)| (k.to_owned(), v.to_owned())).into()
+}
+
+/// A legacy prompt with [`filled`]'s values in its placeholders.
+fn render_filled(prompt: &str) -> String {
     let mut out = prompt.to_owned();
-    for valid in ["{{topic}}", "{{ audience }}", "{{form}}"] {
-        out = out.replace(valid, "");
+    for (valid, value) in [("{{topic}}", "pricing"), ("{{ audience }}", "CFOs"), ("{{form}}", "a list")] {
+        out = out.replace(valid, value);
     }
     out
 }
