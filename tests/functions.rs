@@ -233,3 +233,42 @@ async fn dev_sign_in_cannot_be_reached_from_a_function() {
     assert_eq!(body["code"], "invalid_issuer");
     drop_database(&db).await;
 }
+
+/// Every variable the settings read: each `"NAME"` literal in the non-test code of config.rs
+/// and ratelimit.rs, plus the LLM variables built from a provider prefix.
+fn settings_variables() -> BTreeSet<String> {
+    let mut names = BTreeSet::new();
+    for file in ["lib/src/config.rs", "lib/src/ratelimit.rs"] {
+        let source = std::fs::read_to_string(root().join(file)).unwrap();
+        let code = &source[..source.find("#[cfg(test)]").unwrap_or(source.len())];
+        for piece in code.split('"').skip(1).step_by(2) {
+            let is_name = piece.contains('_')
+                && piece.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+                && !piece.starts_with("CARGO_")
+                && !piece.starts_with("VOICEFORGE_MAX_DURATION");
+            if is_name {
+                names.insert(piece.to_owned());
+            }
+        }
+    }
+    for prefix in ["OPENAI", "ANTHROPIC"] {
+        for suffix in ["API_KEY", "BASE_URL", "MODEL"] {
+            names.insert(format!("{prefix}_{suffix}"));
+        }
+    }
+    names
+}
+
+#[test]
+fn the_readme_lists_each_setting_once_and_the_deploy_guide_names_every_one() {
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let guide = std::fs::read_to_string(root().join("docs/DEPLOY.md")).unwrap();
+    let names = settings_variables();
+    assert!(names.len() > 40 && names.contains("DATABASE_URL") && names.contains("OPENAI_MODEL"), "{names:?}");
+    for name in &names {
+        let rows = readme.lines().filter(|l| l.starts_with(&format!("| `{name}` |"))).count();
+        assert_eq!(rows, 1, "README's configuration table lists {name} {rows} times");
+        assert!(guide.contains(&format!("`{name}`")), "docs/DEPLOY.md does not name {name}");
+    }
+    assert!(readme.contains("(docs/DEPLOY.md)"), "the README links the deployment guide");
+}
