@@ -847,6 +847,11 @@ async fn the_advance_after_a_start_and_the_cron_end_inside_their_deadline_and_lo
     let mut reader = start("/api/crawls/[id]", &env).await;
     let after_start = crawl_state(&mut reader, &id).await;
     let stored_first = after_start["pages"]["stored"].as_i64().unwrap();
+    eprintln!(
+        "start: answered after {:?}, ended after {:?}, {stored_first} pages stored",
+        started.answered - sent,
+        started.ended - sent
+    );
     assert!(stored_first >= 1, "the advance stored pages: {after_start}");
     assert!(after_start["pages"]["queued"].as_i64().unwrap() > 0, "work is left for later: {after_start}");
 
@@ -859,6 +864,7 @@ async fn the_advance_after_a_start_and_the_cron_end_inside_their_deadline_and_lo
     assert_eq!(swept.body["stopped_at_deadline"], false, "{}", swept.body);
     assert_eq!(swept.body["crawls_advanced"], 1, "{}", swept.body);
     let after_cron = crawl_state(&mut reader, &id).await;
+    eprintln!("cron: answered after {:?}, pages {}", swept.answered - sent, after_cron["pages"]);
     let pages = &after_cron["pages"];
     assert!(pages["stored"].as_i64().unwrap() > stored_first, "the cron stored more: {after_cron}");
     assert_eq!(after_cron["status"], "running", "{after_cron}");
