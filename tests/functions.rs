@@ -2,6 +2,8 @@
 //! each function binary, started as Vercel starts it, serves exactly its endpoint and links
 //! no other endpoint's handlers.
 
+mod support;
+
 use std::{
     collections::BTreeSet,
     path::{Path, PathBuf},
@@ -11,30 +13,10 @@ use std::{
 
 use jsonwebtoken::{Algorithm, EncodingKey, Header, encode};
 use serde_json::json;
-use sqlx::Connection;
+use support::{
+    ISSUER, PRIVATE_KEY, PUBLIC_KEY, cargo_bins, clerk_token, drop_database, free_port, fresh_database, root,
+};
 use voiceforge::routes::Endpoint;
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// `path = "api/…rs"` of every `[[bin]]` in the root Cargo.toml, with its name.
-fn cargo_bins() -> Vec<(String, String)> {
-    let manifest = std::fs::read_to_string(root().join("Cargo.toml")).unwrap();
-    let mut bins = Vec::new();
-    let lines: Vec<&str> = manifest.lines().map(str::trim).collect();
-    for (at, _) in lines.iter().enumerate().filter(|(_, l)| **l == "[[bin]]") {
-        let block: Vec<&str> = lines[at + 1..].iter().copied().take_while(|l| !l.starts_with('[')).collect();
-        let field = |key: &str| {
-            block.iter().find_map(|l| {
-                let (k, v) = l.split_once('=')?;
-                (k.trim() == key).then(|| v.trim().trim_matches('"').to_owned())
-            })
-        };
-        bins.push((field("name").expect("bin name"), field("path").expect("bin path")));
-    }
-    bins
-}
 
 fn api_files(dir: &Path, out: &mut BTreeSet<String>) {
     for entry in std::fs::read_dir(dir).unwrap() {
@@ -91,18 +73,6 @@ fn vercel_json_declares_functions_frontend_rewrite_and_crons_without_a_legacy_ru
     }
 }
 
-const ISSUER: &str = "https://clerk.voiceforge.test";
-const PRIVATE_KEY: &str = include_str!("../lib/src/auth/testdata/test-key-a.pem");
-const PUBLIC_KEY: &str = include_str!("../lib/src/auth/testdata/test-key-a.pub.pem");
-
-fn clerk_token(org: &str, user: &str) -> String {
-    let iat = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs();
-    let claims = json!({"exp": iat + 60, "iat": iat, "nbf": iat - 10, "iss": ISSUER, "sid": "sess_f",
-                        "sub": user, "org_id": org, "org_role": "org:admin"});
-    encode(&Header::new(Algorithm::RS256), &claims, &EncodingKey::from_rsa_pem(PRIVATE_KEY.as_bytes()).unwrap())
-        .unwrap()
-}
-
 struct Function(Child);
 
 impl Drop for Function {
@@ -112,16 +82,13 @@ impl Drop for Function {
     }
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
-/// Starts a function binary the way Vercel does, on `VERCEL_DEV_PORT`, and waits for it.
 /// A function binary of this package, built beside `health` for the tests.
 fn function_exe(bin: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_health")).with_file_name(bin)
 }
 
+/// Starts a function binary as `vercel dev` does, on `VERCEL_DEV_PORT` without the IPC socket
+/// (tests/deploy.rs starts the deployed ones as the platform does), and waits for it.
 async fn start(bin: &str, database_url: &str) -> (Function, String) {
     let exe = function_exe(bin);
     let port = free_port();
@@ -145,35 +112,6 @@ async fn start(bin: &str, database_url: &str) -> (Function, String) {
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
     panic!("{bin} did not listen on {port}");
-}
-
-async fn fresh_database() -> String {
-    let base = std::env::var("DATABASE_URL").expect("DATABASE_URL (run scripts/test)");
-    let name = format!("vf_t_{}", uuid::Uuid::new_v4().simple());
-    let mut admin = sqlx::PgConnection::connect(&base).await.unwrap();
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&mut admin).await.unwrap();
-    let mut url = url::Url::parse(&base).unwrap();
-    url.set_path(&format!("/{name}"));
-    voiceforge::db::migrate(url.as_str()).await.unwrap();
-    url.to_string()
-}
-
-/// Drops a test database. FORCE cannot end an autovacuum worker that happens to be in it (it
-/// runs as the bootstrap superuser), so a refusal is tried again; a database still left over
-/// is removed by scripts/test's next run, and is no failure of the test.
-async fn drop_database(url: &str) {
-    let name = url::Url::parse(url).unwrap().path().trim_start_matches('/').to_owned();
-    let mut admin = sqlx::PgConnection::connect(&std::env::var("DATABASE_URL").unwrap()).await.unwrap();
-    for attempt in 1..=10 {
-        match sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
-            .execute(&mut admin)
-            .await
-        {
-            Ok(_) => return,
-            Err(err) if attempt == 10 => eprintln!("leaving database {name} behind: {err}"),
-            Err(_) => tokio::time::sleep(std::time::Duration::from_millis(200)).await,
-        }
-    }
 }
 
 #[tokio::test]
@@ -294,4 +232,43 @@ async fn dev_sign_in_cannot_be_reached_from_a_function() {
     let body: serde_json::Value = res.json().await.unwrap();
     assert_eq!(body["code"], "invalid_issuer");
     drop_database(&db).await;
+}
+
+/// Every variable the settings read: each `"NAME"` literal in the non-test code of config.rs
+/// and ratelimit.rs, plus the LLM variables built from a provider prefix.
+fn settings_variables() -> BTreeSet<String> {
+    let mut names = BTreeSet::new();
+    for file in ["lib/src/config.rs", "lib/src/ratelimit.rs"] {
+        let source = std::fs::read_to_string(root().join(file)).unwrap();
+        let code = &source[..source.find("#[cfg(test)]").unwrap_or(source.len())];
+        for piece in code.split('"').skip(1).step_by(2) {
+            let is_name = piece.contains('_')
+                && piece.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+                && !piece.starts_with("CARGO_")
+                && !piece.starts_with("VOICEFORGE_MAX_DURATION");
+            if is_name {
+                names.insert(piece.to_owned());
+            }
+        }
+    }
+    for prefix in ["OPENAI", "ANTHROPIC"] {
+        for suffix in ["API_KEY", "BASE_URL", "MODEL"] {
+            names.insert(format!("{prefix}_{suffix}"));
+        }
+    }
+    names
+}
+
+#[test]
+fn the_readme_lists_each_setting_once_and_the_deploy_guide_names_every_one() {
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let guide = std::fs::read_to_string(root().join("docs/DEPLOY.md")).unwrap();
+    let names = settings_variables();
+    assert!(names.len() > 40 && names.contains("DATABASE_URL") && names.contains("OPENAI_MODEL"), "{names:?}");
+    for name in &names {
+        let rows = readme.lines().filter(|l| l.starts_with(&format!("| `{name}` |"))).count();
+        assert_eq!(rows, 1, "README's configuration table lists {name} {rows} times");
+        assert!(guide.contains(&format!("`{name}`")), "docs/DEPLOY.md does not name {name}");
+    }
+    assert!(readme.contains("(docs/DEPLOY.md)"), "the README links the deployment guide");
 }

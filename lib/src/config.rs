@@ -73,6 +73,9 @@ pub struct EmbeddingSettings {
     /// Folder of the local model (`VOICEFORGE_MODEL_DIR`, default
     /// `<data dir>/models/all-MiniLM-L6-v2`).
     pub model_dir: PathBuf,
+    /// Whether `EMBEDDING_PROVIDER` was set: a function without it searches full-text only,
+    /// which it says once in its logs.
+    pub provider_set: bool,
 }
 
 /// Where vectors live (`VECTOR_STORE`).
@@ -159,8 +162,9 @@ pub struct CrawlSettings {
     /// Least delay between requests to one host (`CRAWL_MIN_DELAY_MS`, default 100);
     /// a larger robots.txt `Crawl-delay` wins.
     pub min_delay: Duration,
-    /// How long one invocation advances crawls (`CRAWL_INVOCATION_SECONDS`, default 240,
-    /// inside Vercel's 300 s maxDuration).
+    /// How long one invocation (a crawl's start request, a cron call) may work, every claimed
+    /// batch and the outbox drain included: `CRAWL_INVOCATION_SECONDS` (default 240), at most
+    /// [`FUNCTION_MAX_DURATION`] less [`deadline_margin`].
     pub invocation_budget: Duration,
     /// How long a claimed page stays leased to a worker (`CRAWL_LEASE_SECONDS`, default 120).
     pub lease: Duration,
@@ -255,6 +259,7 @@ impl Settings {
         };
         let embedding = EmbeddingSettings {
             provider,
+            provider_set: get("EMBEDDING_PROVIDER").is_some(),
             model: get("EMBEDDING_MODEL"),
             dimensions: match get("EMBEDDING_DIMENSIONS") {
                 None => None,
@@ -323,7 +328,8 @@ impl Settings {
                 ),
                 concurrency: parse_num("CRAWL_CONCURRENCY", 4)?.clamp(1, 32) as usize,
                 min_delay: Duration::from_millis(parse_num("CRAWL_MIN_DELAY_MS", 100)?.min(60_000)),
-                invocation_budget: Duration::from_secs(parse_num("CRAWL_INVOCATION_SECONDS", 240)?.clamp(1, 3600)),
+                invocation_budget: Duration::from_secs(parse_num("CRAWL_INVOCATION_SECONDS", 240)?.clamp(1, 3600))
+                    .min(FUNCTION_MAX_DURATION - deadline_margin(FUNCTION_MAX_DURATION)),
                 lease: Duration::from_secs(parse_num("CRAWL_LEASE_SECONDS", 120)?.clamp(1, 3600)),
                 user_agent: get("CRAWL_USER_AGENT").unwrap_or_else(|| {
                     concat!("Mozilla/5.0 (compatible; VoiceForgeBot/", env!("CARGO_PKG_VERSION"), ")").to_owned()
@@ -377,15 +383,56 @@ pub fn data_dir_from_env() -> PathBuf {
     data_dir_from(std::env::var("VOICEFORGE_DATA_DIR").ok().filter(|v| !v.trim().is_empty()))
 }
 
-/// Behind a transaction-mode pooler (Neon's `-pooler` hosts, `pgbouncer=true` URLs) a cached
-/// statement may live on another server connection than the next transaction gets, so the
-/// cache defaults to off there.
+/// Behind a transaction-mode pooler a cached statement may live on another server connection
+/// than the next transaction gets, so the cache defaults to off there.
 fn default_statement_cache(database_url: &str) -> u64 {
-    let pooled = url::Url::parse(database_url).is_ok_and(|u| {
-        u.host_str().is_some_and(|h| h.contains("-pooler"))
-            || u.query_pairs().any(|(k, v)| k == "pgbouncer" && v == "true")
-    });
-    if pooled { 0 } else { 100 }
+    if is_transaction_pooler(database_url) { 0 } else { 100 }
+}
+
+/// Whether a database URL names a transaction-mode pooler, as the hosts name theirs: Neon's
+/// `-pooler` endpoints (`ep-…-pooler.<region>.aws.neon.tech`), Supabase's shared pooler
+/// (`*.pooler.supabase.com`) and port 6543 (transaction mode at Supabase and Supavisor), or a
+/// `pgbouncer=true` parameter (the convention Prisma and others use for any PgBouncer).
+pub fn is_transaction_pooler(database_url: &str) -> bool {
+    let Ok(url) = url::Url::parse(database_url) else { return false };
+    let host = url.host_str().unwrap_or_default().to_ascii_lowercase();
+    let neon = host.split('.').next().is_some_and(|label| label.ends_with("-pooler"));
+    let supabase = host.ends_with(".pooler.supabase.com");
+    let port = url.port() == Some(6543);
+    let flagged = url.query_pairs().any(|(k, v)| k == "pgbouncer" && v.eq_ignore_ascii_case("true"));
+    neon || supabase || port || flagged
+}
+
+/// The shortest `maxDuration` vercel.json gives a function, read when the lib is built
+/// (lib/build.rs): Vercel ends an invocation there, work after the response included.
+pub const FUNCTION_MAX_DURATION: Duration = Duration::from_secs(parse_seconds(env!("VOICEFORGE_MAX_DURATION_SECONDS")));
+
+/// What an invocation keeps free before its `maxDuration`: a tenth of it, 5 to 30 s, for the
+/// response, the last writes and the runtime's `end` message.
+pub const fn deadline_margin(max_duration: Duration) -> Duration {
+    let secs = max_duration.as_secs();
+    let tenth = secs / 10;
+    let margin = if tenth < 5 {
+        5
+    } else if tenth > 30 {
+        30
+    } else {
+        tenth
+    };
+    // A max duration of under 10 s keeps half of itself.
+    Duration::from_secs(if margin * 2 > secs { secs / 2 } else { margin })
+}
+
+const fn parse_seconds(text: &str) -> u64 {
+    let bytes = text.as_bytes();
+    let (mut value, mut i) = (0_u64, 0);
+    while i < bytes.len() {
+        assert!(bytes[i].is_ascii_digit(), "VOICEFORGE_MAX_DURATION_SECONDS is not a number");
+        value = value * 10 + (bytes[i] - b'0') as u64;
+        i += 1;
+    }
+    assert!(value > 0, "maxDuration must be positive");
+    value
 }
 
 fn data_dir_from(value: Option<String>) -> PathBuf {
@@ -442,9 +489,56 @@ mod tests {
         assert_eq!(cache("postgres://u:p@ep-x-pooler.us-east-2.aws.neon.tech/db"), 0);
         assert_eq!(cache("postgres://u:p@db.example/db?pgbouncer=true"), 0);
         assert_eq!(cache("postgres://u:p@127.0.0.1:5432/db"), 100);
+        assert_eq!(cache("postgres://u:p@ep-x.us-east-2.aws.neon.tech/db"), 100, "Neon's direct host");
         let explicit =
             settings(&[("DATABASE_URL", "postgres://h-pooler/db"), ("DATABASE_STATEMENT_CACHE", "50")]).unwrap();
         assert_eq!(explicit.database_statement_cache, 50);
+    }
+
+    #[test]
+    fn transaction_poolers_are_recognized_as_their_hosts_name_them() {
+        for pooled in [
+            "postgres://u:p@ep-cool-darkness-123456-pooler.us-east-2.aws.neon.tech/neondb?sslmode=require",
+            "postgresql://postgres.abcdefgh:p@aws-0-eu-central-1.pooler.supabase.com:6543/postgres",
+            "postgresql://postgres.abcdefgh:p@aws-0-eu-central-1.pooler.supabase.com:5432/postgres",
+            "postgresql://postgres:p@db.abcdefgh.supabase.co:6543/postgres",
+            "postgres://u:p@pgbouncer.internal:5432/db?pgbouncer=true",
+            "postgres://u:p@127.0.0.1:54330/db?sslmode=disable&pgbouncer=TRUE",
+        ] {
+            assert!(is_transaction_pooler(pooled), "{pooled}");
+        }
+        for direct in [
+            "postgres://u:p@ep-cool-darkness-123456.us-east-2.aws.neon.tech/neondb",
+            "postgresql://postgres:p@db.abcdefgh.supabase.co:5432/postgres",
+            "postgres://u:p@pooler-docs.example.com/db",
+            "postgres://u:p@127.0.0.1:5432/db?pgbouncer=false",
+            "not a url",
+        ] {
+            assert!(!is_transaction_pooler(direct), "{direct}");
+        }
+    }
+
+    #[test]
+    fn the_invocation_budget_stays_inside_the_functions_max_duration() {
+        assert!(FUNCTION_MAX_DURATION >= Duration::from_secs(1));
+        let cap = FUNCTION_MAX_DURATION - deadline_margin(FUNCTION_MAX_DURATION);
+        let budget = |v: &str| settings(&[("DATABASE_URL", "postgres://x"), ("CRAWL_INVOCATION_SECONDS", v)]).unwrap();
+        assert_eq!(budget("3600").crawl.invocation_budget, cap);
+        assert_eq!(budget("3").crawl.invocation_budget, Duration::from_secs(3).min(cap));
+        assert_eq!(deadline_margin(Duration::from_secs(300)), Duration::from_secs(30));
+        assert_eq!(deadline_margin(Duration::from_secs(800)), Duration::from_secs(30));
+        assert_eq!(deadline_margin(Duration::from_secs(60)), Duration::from_secs(6));
+        assert_eq!(deadline_margin(Duration::from_secs(10)), Duration::from_secs(5));
+        assert_eq!(deadline_margin(Duration::from_secs(4)), Duration::from_secs(2));
+    }
+
+    #[test]
+    fn the_max_duration_is_the_shortest_one_vercel_json_sets() {
+        let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../vercel.json")).unwrap();
+        let config: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let shortest =
+            config["functions"].as_object().unwrap().values().filter_map(|f| f["maxDuration"].as_u64()).min().unwrap();
+        assert_eq!(FUNCTION_MAX_DURATION, Duration::from_secs(shortest));
     }
 
     #[test]

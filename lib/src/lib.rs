@@ -2,7 +2,7 @@
 //!
 //! One crate serves both runtimes: the Vercel function binaries under `api/` (one endpoint
 //! each, see [`routes`]) and the local server and CLI (`voiceforge serve`, feature `cli`).
-//! DESIGN.md maps the modules; each owns its tables and tests.
+//! Each module is named for its noun and owns its tables and tests.
 #![warn(missing_docs)]
 
 pub mod audit;

@@ -25,10 +25,24 @@ use crate::{
 pub struct ServeOptions {
     /// Address to listen on.
     pub addr: SocketAddr,
-    /// Run the dev issuer (local sign-in); off with `--no-dev-auth`.
+    /// Run the dev issuer (local sign-in); see [`dev_auth_choice`].
     pub dev_auth: bool,
     /// Folder of the built frontend, served for every non-API path when present.
     pub frontend_dir: PathBuf,
+}
+
+/// Whether `voiceforge serve` runs the dev issuer: as `--dev-auth` / `--no-dev-auth` say, else
+/// only when no Clerk issuer is configured, so a server set up for Clerk never mints tokens
+/// by surprise. Dev sign-in hands a token to anyone who asks, so it is refused on an address
+/// other machines can reach.
+pub fn dev_auth_choice(asked: Option<bool>, clerk_configured: bool, host: std::net::IpAddr) -> anyhow::Result<bool> {
+    let on = asked.unwrap_or(!clerk_configured);
+    anyhow::ensure!(
+        !on || host.is_loopback(),
+        "refusing dev sign-in on --host {host}: it gives a token to anyone who can reach the server. \
+         Bind a loopback address (127.0.0.1), or configure Clerk (CLERK_ISSUER) and pass --no-dev-auth"
+    );
+    Ok(on)
 }
 
 /// Builds the application state for the local server: Clerk's issuer when configured, plus
@@ -150,4 +164,32 @@ async fn shutdown_signal() {
         }
     };
     tokio::select! { () = ctrl_c => {}, () = term => {} }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+    use super::dev_auth_choice;
+
+    const LOOPBACK: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
+
+    #[test]
+    fn dev_sign_in_is_off_by_default_once_clerk_is_configured_and_on_when_asked() {
+        assert!(dev_auth_choice(None, false, LOOPBACK).unwrap());
+        assert!(!dev_auth_choice(None, true, LOOPBACK).unwrap());
+        assert!(dev_auth_choice(Some(true), true, LOOPBACK).unwrap());
+        assert!(!dev_auth_choice(Some(false), false, LOOPBACK).unwrap());
+        assert!(dev_auth_choice(None, false, IpAddr::V6(Ipv6Addr::LOCALHOST)).unwrap());
+    }
+
+    #[test]
+    fn dev_sign_in_is_refused_on_an_address_other_machines_reach() {
+        let everywhere = IpAddr::V4(Ipv4Addr::UNSPECIFIED);
+        let err = dev_auth_choice(None, false, everywhere).unwrap_err().to_string();
+        assert!(err.contains("refusing dev sign-in") && err.contains("--no-dev-auth"), "{err}");
+        assert!(dev_auth_choice(Some(true), true, "192.0.2.7".parse().unwrap()).is_err());
+        assert!(!dev_auth_choice(None, true, everywhere).unwrap(), "Clerk alone may serve any address");
+        assert!(!dev_auth_choice(Some(false), false, everywhere).unwrap());
+    }
 }

@@ -3,7 +3,7 @@
 //!
 //! Every token takes the same path, whether Clerk or `voiceforge serve` minted it:
 //! [`bearer_token`] → [`TokenVerifier::verify`]. The rules follow Clerk's own verifier
-//! (RS256 only, signature before claims, 5 s clock skew); DESIGN.md § Auth lists them.
+//! (RS256 only, signature before claims, 5 s clock skew); the `verifier` module lists them.
 
 #[cfg(feature = "cli")]
 pub mod dev;

@@ -27,7 +27,11 @@ enum Command {
         /// Address to bind.
         #[arg(long, default_value = "127.0.0.1")]
         host: std::net::IpAddr,
-        /// Turn off the local dev issuer (accept only the configured Clerk instance).
+        /// Run the local dev issuer (dev sign-in) even though a Clerk issuer is configured.
+        #[arg(long, overrides_with = "no_dev_auth")]
+        dev_auth: bool,
+        /// Turn off the local dev issuer (accept only the configured Clerk instance); the
+        /// default whenever CLERK_ISSUER is set.
         #[arg(long)]
         no_dev_auth: bool,
         /// Built frontend to serve.
@@ -77,9 +81,15 @@ enum Command {
 async fn main() -> anyhow::Result<()> {
     voiceforge::telemetry::init();
     match Cli::parse().command {
-        Command::Serve { port, host, no_dev_auth, frontend_dir } => {
+        Command::Serve { port, host, dev_auth, no_dev_auth, frontend_dir } => {
             let settings = Settings::from_env()?;
-            let options = ServeOptions { addr: SocketAddr::new(host, port), dev_auth: !no_dev_auth, frontend_dir };
+            let asked = match (dev_auth, no_dev_auth) {
+                (true, _) => Some(true),
+                (_, true) => Some(false),
+                _ => None,
+            };
+            let dev_auth = voiceforge::server::dev_auth_choice(asked, settings.clerk.is_some(), host)?;
+            let options = ServeOptions { addr: SocketAddr::new(host, port), dev_auth, frontend_dir };
             serve(settings, options).await
         }
         Command::Migrate => {

@@ -26,6 +26,36 @@ use crate::{
     tenancy::{System, Tenant},
 };
 
+/// Time after a batch's fetches for judging its pages (extraction is bounded per page) and
+/// writing the outcomes in one transaction.
+pub const BATCH_WRITE_ALLOWANCE: Duration = Duration::from_secs(2);
+
+/// When an invocation's crawl work must be over. A batch is claimed only before `claim_until`
+/// (a crawl's share of a sweep) and only when even its worst case ends by `finish_by`: every
+/// page using its whole timeout (which its redirects share), request starts paced by the
+/// host's delay or `Crawl-delay`, then [`BATCH_WRITE_ALLOWANCE`]. Sitemap seeding stops at
+/// the same bound.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Deadline {
+    /// No batch is claimed after this.
+    pub claim_until: Instant,
+    /// Every claimed batch is written by this.
+    pub finish_by: Instant,
+}
+
+impl Deadline {
+    /// One instant for both: claim while a batch can still finish by `at`.
+    pub fn at(at: Instant) -> Self {
+        Self { claim_until: at, finish_by: at }
+    }
+}
+
+impl From<Instant> for Deadline {
+    fn from(at: Instant) -> Self {
+        Self::at(at)
+    }
+}
+
 /// How the engine paces and leases work.
 #[derive(Clone, Debug)]
 pub struct EngineConfig {
@@ -110,14 +140,30 @@ impl Crawler {
         &self.config
     }
 
-    /// Advances one crawl of `org_id` until it finishes, waits on others, or `deadline`.
+    /// The worst case of a batch of `pages` fetched `concurrency` at a time with `delay`
+    /// between request starts: each round of fetches takes at most one page timeout, the
+    /// first start may wait one delay for the host's slot, then the judging and the write.
+    pub fn batch_worst_case(&self, pages: usize, concurrency: usize, delay: Duration) -> Duration {
+        let rounds = pages.div_ceil(concurrency.max(1)) as u32;
+        self.fetcher.settings().timeout * rounds + delay * (pages as u32 + 1) + BATCH_WRITE_ALLOWANCE
+    }
+
+    /// The largest batch, up to `most` pages, whose worst case fits in `left`; 0 when not even
+    /// one page's does.
+    fn batch_that_fits(&self, most: usize, concurrency: usize, delay: Duration, left: Duration) -> usize {
+        (1..=most).rev().find(|&n| self.batch_worst_case(n, concurrency, delay) <= left).unwrap_or(0)
+    }
+
+    /// Advances one crawl of `org_id` until it finishes, waits on others, or its deadline
+    /// leaves no room for another batch (see [`Deadline`]).
     pub async fn advance(
         &self,
         db: &Database,
         org_id: Uuid,
         crawl_id: Uuid,
-        deadline: Instant,
+        deadline: impl Into<Deadline>,
     ) -> anyhow::Result<Advance> {
+        let deadline = deadline.into();
         let mut state = match load(db, org_id, crawl_id).await? {
             Some(s) => s,
             None => return Ok(Advance::Finished(CrawlStatus::Cancelled)),
@@ -127,11 +173,18 @@ impl Crawler {
             if state.status.is_finished() {
                 return Ok(Advance::Finished(state.status));
             }
-            if Instant::now() >= deadline {
+            let now = Instant::now();
+            if now >= deadline.claim_until {
                 return Ok(Advance::OutOfTime);
             }
             if !state.seeded {
-                match seed::seed(self, db, org_id, crawl_id, &state.root, &state.options).await? {
+                // Seeding fetches robots.txt, then sitemaps while a fetch still fits.
+                if now + self.batch_worst_case(1, 1, Duration::ZERO) > deadline.finish_by {
+                    return Ok(Advance::OutOfTime);
+                }
+                let seeding =
+                    seed::seed(self, db, org_id, crawl_id, &state.root, &state.options, deadline.finish_by).await?;
+                match seeding {
                     seed::Seeding::Done => {}
                     seed::Seeding::Busy => return Ok(Advance::Waiting),
                 }
@@ -142,7 +195,12 @@ impl Crawler {
                 continue;
             }
             let token = Uuid::new_v4();
-            let per_batch = if state.crawl_delay.is_some() { 1 } else { self.config.concurrency * 2 };
+            let (most, concurrency, delay) = self.pacing(&state);
+            let per_batch =
+                self.batch_that_fits(most, concurrency, delay, deadline.finish_by.saturating_duration_since(now));
+            if per_batch == 0 {
+                return Ok(Advance::OutOfTime);
+            }
             let claimed = self.claim(db, org_id, crawl_id, per_batch, token).await?;
             if claimed.is_empty() {
                 return match finish_if_done(db, org_id, crawl_id).await? {
@@ -247,6 +305,16 @@ impl Crawler {
             .collect())
     }
 
+    /// Pages per batch at most, requests at once, and the least delay between request starts:
+    /// one page at a time, `Crawl-delay` apart, when robots.txt asks for a delay.
+    fn pacing(&self, state: &State) -> (usize, usize, Duration) {
+        let delay = state.crawl_delay.unwrap_or_default().max(self.config.min_delay);
+        match state.crawl_delay {
+            Some(_) => (1, 1, delay),
+            None => (self.config.concurrency * 2, self.config.concurrency, delay),
+        }
+    }
+
     async fn fetch_batch(
         &self,
         state: &State,
@@ -259,8 +327,7 @@ impl Crawler {
             state.options.include_paths.clone(),
             state.options.exclude_paths.clone(),
         ));
-        let delay = state.crawl_delay.unwrap_or_default().max(self.config.min_delay);
-        let concurrency = if state.crawl_delay.is_some() { 1 } else { self.config.concurrency };
+        let (_, concurrency, delay) = self.pacing(state);
         let (scope, rules) = (&scope, &state.rules);
         futures_util::stream::iter(claimed)
             .map(|claimed| async move {
@@ -300,8 +367,10 @@ impl Crawler {
     }
 
     /// One pass over every organization's crawl work: returns expired leases to the queue,
-    /// starts due scheduled crawls, and advances unfinished crawls until `deadline`.
-    pub async fn advance_all(&self, db: &Database, deadline: Instant) -> anyhow::Result<Sweep> {
+    /// starts due scheduled crawls, and advances unfinished crawls, each for its share of the
+    /// time before `deadline` and every batch finished by it.
+    pub async fn advance_all(&self, db: &Database, deadline: impl Into<Deadline>) -> anyhow::Result<Sweep> {
+        let deadline = deadline.into();
         let mut sweep = Sweep::default();
         let mut system = System::begin(db, "crawl worker: list due crawl work").await?;
         sweep.leases_reclaimed = sqlx::query(
@@ -330,11 +399,15 @@ impl Crawler {
         let count = crawls.len();
         for (i, (org_id, crawl_id)) in crawls.into_iter().enumerate() {
             let now = Instant::now();
-            if now >= deadline {
+            if now >= deadline.claim_until {
                 break;
             }
-            let share = (deadline - now) / (count - i) as u32;
-            let until = (now + share.max(Duration::from_secs(5))).min(deadline);
+            // A fair share for claiming; the batch a crawl claims last may use the rest.
+            let share = (deadline.claim_until - now) / (count - i) as u32;
+            let until = Deadline {
+                claim_until: (now + share.max(Duration::from_secs(5))).min(deadline.claim_until),
+                finish_by: deadline.finish_by,
+            };
             sweep.crawls_advanced += 1;
             match self.advance(db, org_id, crawl_id, until).await {
                 Ok(Advance::Finished(_)) => sweep.crawls_finished += 1,

@@ -1,6 +1,6 @@
 //! The crawler's HTTP client: rustls, no system proxy, the SSRF guard on every hop (IP
-//! literals here, names in the resolver), at most five redirects, a per-request timeout, a
-//! cap on the decompressed body, and charset decoding.
+//! literals here, names in the resolver), at most five redirects, one timeout per page that
+//! its redirect hops share, a cap on the decompressed body, and charset decoding.
 
 use std::{sync::Arc, time::Duration};
 
@@ -19,7 +19,9 @@ pub struct FetchSettings {
     pub policy: Policy,
     /// Largest decompressed body read, in bytes.
     pub max_body_bytes: usize,
-    /// Whole-request timeout (connect, headers and body).
+    /// Timeout of one page: connect, headers and body of every redirect hop together, so a
+    /// page never takes longer, however many redirects it follows (the engine plans its
+    /// batches on that).
     pub timeout: Duration,
     /// `User-Agent` sent, also the robots.txt agent token's source.
     pub user_agent: String,
@@ -174,7 +176,8 @@ impl Fetcher {
     }
 
     /// Fetches `url`, following up to five redirects while `in_scope` accepts each target;
-    /// every hop passes the SSRF guard before a connection is made.
+    /// every hop passes the SSRF guard before a connection is made, and all of them together
+    /// end within the page's timeout.
     pub async fn fetch(
         &self,
         url: &Url,
@@ -182,10 +185,15 @@ impl Fetcher {
         validators: &Validators,
         in_scope: &(dyn Fn(&Url) -> bool + Sync),
     ) -> Result<Fetched, FetchError> {
+        let page_deadline = tokio::time::Instant::now() + self.settings.timeout;
         let mut current = url.clone();
         for hop in 0..=MAX_REDIRECTS {
             self.settings.policy.check_url(&current)?;
-            let mut request = self.client.get(current.clone()).header(
+            let left = page_deadline.saturating_duration_since(tokio::time::Instant::now());
+            if left.is_zero() {
+                return Err(FetchError::Timeout(self.settings.timeout));
+            }
+            let mut request = self.client.get(current.clone()).timeout(left).header(
                 header::ACCEPT,
                 match want {
                     Want::Html => "text/html,application/xhtml+xml;q=0.9,*/*;q=0.1",

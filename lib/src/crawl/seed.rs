@@ -32,7 +32,8 @@ pub enum Seeding {
 }
 
 /// Seeds the crawl once: reads robots.txt (4xx allows all; 5xx and network errors defer, and
-/// fail the crawl after three attempts), then sitemaps when enabled.
+/// fail the crawl after three attempts), then sitemaps when enabled, each only while its
+/// fetch can end by `finish_by` (the invocation's deadline; links find what sitemaps left).
 pub async fn seed(
     crawler: &Crawler,
     db: &Database,
@@ -40,6 +41,7 @@ pub async fn seed(
     crawl_id: Uuid,
     root: &Url,
     options: &CrawlOptions,
+    finish_by: tokio::time::Instant,
 ) -> anyhow::Result<Seeding> {
     let Some(mut tenant) = Tenant::for_system(db, org_id, "crawl: seed").await? else { return Ok(Seeding::Done) };
     let attempt: Option<i32> = sqlx::query_scalar(
@@ -118,8 +120,13 @@ pub async fn seed(
         }
         let mut seen = HashSet::new();
         let cap = options.max_pages as usize;
+        let one_fetch = crawler.batch_worst_case(1, 1, std::time::Duration::ZERO);
         while let Some(next) = queue.pop_front() {
             if seen.len() >= MAX_SITEMAPS || found.len() >= cap {
+                break;
+            }
+            if tokio::time::Instant::now() + one_fetch > finish_by {
+                tracing::info!(%crawl_id, sitemaps = seen.len(), "sitemap reading stopped at the invocation's deadline");
                 break;
             }
             let Some(url) = root.join(&next).ok().and_then(|u| urls::normalize(u.as_str()).ok()) else { continue };

@@ -162,7 +162,7 @@ impl Scope {
     }
 }
 
-/// DESIGN.md's pattern language: without `*` a pattern is a path prefix; `*` matches any run
+/// The crawl options' pattern language (docs/API.md): without `*` a pattern is a path prefix; `*` matches any run
 /// of characters, and a pattern with `*` must match the whole path.
 pub fn pattern_matches(pattern: &str, path: &str) -> bool {
     if !pattern.contains('*') {

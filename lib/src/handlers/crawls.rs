@@ -21,24 +21,32 @@ fn crawl_id(ResourceId(id): ResourceId) -> Result<Uuid, ApiError> {
     Uuid::parse_str(&id).map_err(|_| ApiError::not_found("crawl"))
 }
 
-/// Starts a crawl (202); it keeps running after the response within the invocation's budget,
-/// and cron or the local worker carries it on.
+/// Starts a crawl (202); it keeps running after the response within the invocation's budget
+/// (`CRAWL_INVOCATION_SECONDS`, counted from the request), and cron or the local worker
+/// carries it on.
 pub async fn post_crawl(
     axum::extract::State(app): axum::extract::State<App>,
     background: Background,
     InTenant(mut tenant): InTenant,
     ApiJson(request): ApiJson<CrawlRequest>,
 ) -> Result<(StatusCode, ApiJson<Crawl>), ApiError> {
+    let started = tokio::time::Instant::now();
     let (url, options) = request.validate()?;
     crawl::check_reachable(&app.crawler.fetcher().settings().policy, &url).await?;
     let crawl = crawl::start(&mut tenant, &url, &options, None).await?;
     let org_id = tenant.org().id;
     tenant.commit().await?;
-    let deadline = tokio::time::Instant::now() + app.settings.crawl.invocation_budget;
+    // The advance after the response shares the invocation's deadline: it claims only batches
+    // that finish before it, and is stopped there if anything overruns (its leased pages then
+    // return to the queue when their leases expire).
+    let deadline = started + app.settings.crawl.invocation_budget;
     let (crawl_id, worker) = (crawl.id, app.clone());
     background.spawn(async move {
-        if let Err(err) = worker.crawler.advance(&worker.db, org_id, crawl_id, deadline).await {
-            tracing::warn!(%crawl_id, "advancing a new crawl failed: {err:#}");
+        let advance = worker.crawler.advance(&worker.db, org_id, crawl_id, deadline);
+        match tokio::time::timeout_at(deadline, advance).await {
+            Ok(Ok(_)) => {}
+            Ok(Err(err)) => tracing::warn!(%crawl_id, "advancing a new crawl failed: {err:#}"),
+            Err(_) => tracing::warn!(%crawl_id, "advancing a new crawl was stopped at the invocation's deadline"),
         }
     });
     Ok((StatusCode::ACCEPTED, ApiJson(crawl)))

@@ -3,6 +3,8 @@
 //! State lives for the life of the warm instance (the pool survives between invocations).
 //! Dev sign-in does not exist here: the function binaries build the lib without `cli`.
 
+use std::sync::{Arc, Once};
+
 use axum::body::Body;
 use http_body_util::BodyExt;
 use tower::ServiceExt;
@@ -20,7 +22,7 @@ use crate::{
 /// from a `const` ([`Endpoint::function`](crate::routes::Endpoint::function)), so the binary
 /// links only that endpoint's handlers.
 pub async fn run(function: Function) -> Result<(), vercel_runtime::Error> {
-    crate::telemetry::init();
+    crate::telemetry::init_function();
     let app = match build_app() {
         Ok(app) => app,
         Err(err) => {
@@ -28,18 +30,45 @@ pub async fn run(function: Function) -> Result<(), vercel_runtime::Error> {
             return Err(err.into());
         }
     };
+    let full_text_only = !app.settings.embedding.provider_set;
+    let warned = Arc::new(Once::new());
     let router = function_router(app, function);
     vercel_runtime::run(service_fn(move |req: Request, state: vercel_runtime::AppState| {
-        let router = router.clone();
-        async move {
+        let (router, warned) = (router.clone(), warned.clone());
+        let log = request_log(&req, &state);
+        crate::telemetry::in_request_log(log.clone(), async move {
+            if full_text_only {
+                warned.call_once(|| {
+                    tracing::warn!(
+                        "EMBEDDING_PROVIDER is not set: search is full-text only and no embeddings are \
+                         computed (set EMBEDDING_PROVIDER=openai or pinecone; see docs/DEPLOY.md)"
+                    );
+                });
+            }
             let mut req = req.map(Body::new);
-            // Work a handler hands to `Background` continues after the response (wait_until).
-            req.extensions_mut().insert(Background::new(move |work| state.wait_until(work)));
+            // Work a handler hands to `Background` continues after the response (wait_until),
+            // logging to the same request.
+            req.extensions_mut().insert(Background::new(move |work| {
+                state.wait_until(crate::telemetry::in_request_log(log.clone(), work));
+            }));
             let response = router.oneshot(req).await.unwrap_or_else(|never| match never {});
             into_function_response(response).await
-        }
+        })
     }))
     .await
+}
+
+/// The request's IPC log when Vercel's platform started this function: the runtime connected
+/// to `VERCEL_IPC_PATH`, and the request carries the invocation and request ids its `log` and
+/// `end` messages are filed under. Otherwise (`VERCEL_DEV_PORT` alone) lines go to stderr.
+fn request_log(req: &Request, state: &vercel_runtime::AppState) -> Option<vercel_runtime::LogContext> {
+    let ids = req.headers().contains_key("x-vercel-internal-invocation-id")
+        && req
+            .headers()
+            .get("x-vercel-internal-request-id")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.parse::<u64>().is_ok());
+    (ids && std::env::var_os("VERCEL_IPC_PATH").is_some()).then(|| state.log_context.clone())
 }
 
 /// Converts the router's response for the runtime: event streams are passed on frame by
@@ -57,7 +86,8 @@ async fn into_function_response(
         return Ok(vercel_runtime::Response::from_parts(parts, ResponseBody::from(bytes)));
     }
     let (tx, rx) = tokio::sync::mpsc::channel(16);
-    tokio::spawn(async move {
+    let log = crate::telemetry::current_request_log();
+    tokio::spawn(crate::telemetry::in_request_log(log, async move {
         let mut body = body;
         while let Some(frame) = body.frame().await {
             let frame = frame.map_err(|e| Box::new(e) as vercel_runtime::Error);
@@ -66,7 +96,7 @@ async fn into_function_response(
                 break;
             }
         }
-    });
+    }));
     let stream = http_body_util::StreamBody::new(tokio_stream::wrappers::ReceiverStream::new(rx));
     Ok(vercel_runtime::Response::from_parts(parts, ResponseBody::from(stream)))
 }

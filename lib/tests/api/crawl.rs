@@ -8,7 +8,7 @@ use voiceforge::{
     auth::Role,
     crawl::{
         self, Crawler,
-        engine::{Advance, EngineConfig},
+        engine::{Advance, Deadline, EngineConfig},
         fetch::{FetchError, FetchSettings, Fetcher, Validators, Want},
         guard::Policy,
     },
@@ -278,8 +278,10 @@ async fn a_killed_worker_loses_no_page_and_duplicates_no_fetch() {
     let (org, started) = start_without_worker(&t, "org_kill", &site.url("/")).await;
     let crawler = test_crawler("test", Duration::from_millis(1500));
     let db = &t.app.db;
-    // Worker A runs out of time mid-crawl, between batches.
-    let soon = tokio::time::Instant::now() + Duration::from_millis(500);
+    // Worker A runs out of time mid-crawl, between batches: it claims for half a second, and
+    // every batch it claims can still finish.
+    let now = tokio::time::Instant::now();
+    let soon = Deadline { claim_until: now + Duration::from_millis(500), finish_by: now + Duration::from_secs(60) };
     assert_eq!(crawler.advance(db, org, started.id, soon).await.unwrap(), Advance::OutOfTime);
     // Worker B is killed right after claiming: its rows stay leased, nothing was fetched.
     let abandoned = crawler.claim(db, org, started.id, 6, uuid::Uuid::new_v4()).await.unwrap();

@@ -10,6 +10,10 @@ async fn requests_work_through_pgbouncer_in_transaction_mode() {
     // scripts/test starts PgBouncer (scripts/db pooler) in front of its own cluster and sets
     // DATABASE_POOLER_URL; with a database of the user's own, they may point it at theirs.
     let Ok(pooler) = std::env::var("DATABASE_POOLER_URL") else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "DATABASE_POOLER_URL is unset: CI runs scripts/test, which starts PgBouncer (scripts/db pooler)"
+        );
         eprintln!("DATABASE_POOLER_URL unset (own DATABASE_URL without a pooler): pooler test not run");
         return;
     };
@@ -17,6 +21,7 @@ async fn requests_work_through_pgbouncer_in_transaction_mode() {
     let mut url = url::Url::parse(&pooler).unwrap();
     url.set_path(&format!("/{}", db.name));
     let app = voiceforge::server::build_app(settings(url.as_str(), &[]), true).unwrap();
+    assert!(voiceforge::config::is_transaction_pooler(url.as_str()), "{url}");
     assert_eq!(app.settings.database_statement_cache, 0, "pgbouncer=true turns the statement cache off");
     let router = voiceforge::server::router(app.clone(), std::path::Path::new("/nonexistent"));
     let issuer = app.dev_issuer.clone().unwrap();
