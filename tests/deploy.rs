@@ -617,6 +617,7 @@ fn own_request(bin: &str) -> Option<(&'static str, Option<Value>, Credential, u1
         | "templates"
         | "voice"
         | "voice-guide"
+        | "search-status"
         | "generations" => ("GET", None, Credential::Member, 200),
         "content" | "crawls-crawl" | "crawls-pages" | "templates-item" | "generations-item" => {
             ("GET", None, Credential::Member, 404)
