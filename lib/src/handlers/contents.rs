@@ -23,6 +23,7 @@ use crate::{
         json::ApiJson,
     },
     pagination::{self, PageQuery},
+    tenancy::Tenant,
 };
 
 /// Query of the list.
@@ -231,9 +232,8 @@ pub async fn update_content(
 ) -> Result<ApiJson<impl Serialize>, ApiError> {
     let id = parse_id(&id)?;
     // Another organization's item is a 404 whatever the body holds.
-    if content::get(&mut tenant, id).await?.is_none() {
-        return Err(ApiError::not_found("the content item"));
-    }
+    let item = content::get(&mut tenant, id).await?.ok_or_else(|| ApiError::not_found("the content item"))?;
+    may_change(&tenant, item.created_by, "edit")?;
     let ApiJson(body) = body?;
     if body.title.is_none() && body.text.is_none() {
         return Err(ApiError::bad_request("invalid_content", "send a title, a text or both"));
@@ -266,14 +266,21 @@ pub async fn delete_content(
 ) -> Result<StatusCode, ApiError> {
     let id = parse_id(&id)?;
     let item = content::get(&mut tenant, id).await?.ok_or_else(|| ApiError::not_found("the content item"))?;
-    if tenant.require_admin().is_err() && (item.created_by.is_none() || item.created_by != tenant.user_id()) {
-        return Err(ApiError::forbidden("admin_required", "only admins or the member who added an item can delete it"));
-    }
+    may_change(&tenant, item.created_by, "delete")?;
     content::delete(&mut tenant, id).await?;
     audit::record(&mut tenant, AuditEvent::on("content.deleted", "content", id).with(json!({"title": item.title})))
         .await?;
     tenant.commit().await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Editing and deleting an item are for admins and for the member who added it.
+fn may_change(tenant: &Tenant, created_by: Option<Uuid>, verb: &str) -> Result<(), ApiError> {
+    if tenant.require_admin().is_ok() || (created_by.is_some() && created_by == tenant.user_id()) {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden("admin_required", format!("only admins or the member who added an item can {verb} it")))
+    }
 }
 
 /// A title a member sends: the contract's 1 to 1,024 characters, refused rather than cut

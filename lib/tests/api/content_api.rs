@@ -51,9 +51,19 @@ async fn a_manual_item_is_chunked_embedded_listed_edited_and_deleted_without_orp
     assert_eq!(t.count_all("chunk_embeddings").await, 1);
     assert_eq!(t.count_all("content_chunks").await, 1);
 
+    // Another member may neither edit nor delete it, and the refused edit changes nothing.
     let other = t.token("org_lib", "user_b", Role::Member);
+    let res =
+        t.request(json_request("PATCH", &format!("/api/contents/{id}"), &other, json!({"title": "Taken over"}))).await;
+    res.assert_problem(403, "admin_required");
+    assert_ne!(t.get(&format!("/api/contents/{id}"), &token).await.json()["title"], "Taken over");
     let res = t.request(json_request("DELETE", &format!("/api/contents/{id}"), &other, json!({}))).await;
     res.assert_problem(403, "admin_required");
+    // An admin may edit it.
+    let admin = t.token("org_lib", "user_admin", Role::Admin);
+    let res =
+        t.request(json_request("PATCH", &format!("/api/contents/{id}"), &admin, json!({"title": "Setup guide"}))).await;
+    assert_eq!(res.status, 200, "{}", String::from_utf8_lossy(&res.body));
     let res = t
         .request(
             Request::delete(format!("/api/contents/{id}"))
@@ -74,7 +84,7 @@ async fn a_manual_item_is_chunked_embedded_listed_edited_and_deleted_without_orp
         sqlx::query("SELECT set_config('app.system', 'on', true)").execute(&mut *tx).await.unwrap();
         sqlx::query_scalar("SELECT action FROM audit_events ORDER BY occurred_at").fetch_all(&mut *tx).await.unwrap()
     };
-    assert_eq!(audit, ["content.created", "content.updated", "content.deleted"]);
+    assert_eq!(audit, ["content.created", "content.updated", "content.updated", "content.deleted"]);
 }
 
 #[tokio::test]
@@ -109,6 +119,11 @@ async fn bad_input_is_refused_clearly() {
     t.request(post(json!({"url": "file:///etc/passwd"}))).await.assert_problem(400, "invalid_url");
     // With private networks off (the default), internal targets never get a connection.
     t.request(post(json!({"url": "http://127.0.0.1:9/page"}))).await.assert_problem(400, "ssrf_blocked");
+    // A name is refused by what it resolves to, and the answer does not say what that was.
+    let res = t.request(post(json!({"url": "http://localhost:9/page"}))).await;
+    res.assert_problem(400, "ssrf_blocked");
+    let detail = res.json()["detail"].as_str().unwrap().to_owned();
+    assert!(detail.contains("address not allowed") && !detail.contains("127.0.0.1") && !detail.contains("loopback"));
     t.get("/api/contents?limit=0", &token).await.assert_problem(400, "invalid_limit");
     t.get("/api/contents?source=web", &token).await.assert_problem(400, "invalid_source");
     t.get("/api/contents?sort=title", &token).await.assert_problem(400, "invalid_sort");
