@@ -21,11 +21,13 @@ struct LegacyContent {
 const SELECT: &str = "SELECT id::bigint AS id, crawl_id::bigint AS crawl_id, url, title, body
                         FROM contents WHERE id > $1 ORDER BY id LIMIT $2";
 
-/// Imports every content row not mapped yet; `Break` when progress asked to stop.
+/// Imports every content row not mapped yet, adding the legacy ids it imported (or, in a dry
+/// run, would import) to `imported`; `Break` when progress asked to stop.
 pub(super) async fn import(
     run: &Run<'_>,
     legacy: &mut PgConnection,
     report: &mut TableReport,
+    imported: &mut Vec<i64>,
     progress: &mut dyn Progress,
 ) -> anyhow::Result<ControlFlow<()>> {
     let mapped = run.mapped("contents").await?;
@@ -58,9 +60,12 @@ pub(super) async fn import(
                     None => None,
                 };
                 let new = NewContent { crawl_id, ..item.new };
-                match &mut projection {
+                let outcome = match &mut projection {
                     Some(p) => p.store(&new, report),
                     None => store(run, id, new, report).await?,
+                };
+                if outcome == Some(Outcome::Imported) {
+                    imported.push(id);
                 }
             }
             done += 1;
@@ -105,8 +110,8 @@ fn prepare(row: LegacyContent, report: &mut TableReport) -> Option<Prepared> {
     Some(Prepared { new, legacy_crawl: row.crawl_id })
 }
 
-/// Stores one item with its map line in one tenant transaction.
-async fn store(run: &Run<'_>, id: i64, new: NewContent, report: &mut TableReport) -> anyhow::Result<()> {
+/// Stores one item with its map line in one tenant transaction; None when it was refused.
+async fn store(run: &Run<'_>, id: i64, new: NewContent, report: &mut TableReport) -> anyhow::Result<Option<Outcome>> {
     let mut tenant = run.tenant().await?;
     let (outcome, new_id) = match content::store(&mut tenant, new).await {
         Ok(Stored::Created(item) | Stored::Updated(item)) => (Outcome::Imported, item.id),
@@ -114,18 +119,18 @@ async fn store(run: &Run<'_>, id: i64, new: NewContent, report: &mut TableReport
         Ok(Stored::Duplicate { existing_id }) => (Outcome::Duplicate, existing_id),
         Err(ContentError::LimitReached { .. }) => {
             report.refused_by_limits += 1;
-            return Ok(());
+            return Ok(None);
         }
         Err(ContentError::Invalid(reason)) => {
             report.fail(id, reason);
-            return Ok(());
+            return Ok(None);
         }
         Err(ContentError::Database(err)) => return Err(err).context(format!("importing legacy content {id}")),
     };
     run.record(&mut tenant, "contents", id, outcome, new_id).await?;
     tenant.commit().await?;
     report.count(outcome);
-    Ok(())
+    Ok(Some(outcome))
 }
 
 /// Dry run: the library as the run would leave it (hashes held, free item slots).
@@ -150,14 +155,17 @@ impl Projection {
         Ok(p)
     }
 
-    fn store(&mut self, new: &NewContent, report: &mut TableReport) {
+    fn store(&mut self, new: &NewContent, report: &mut TableReport) -> Option<Outcome> {
         if !self.hashes.insert(content::content_hash(&new.markdown)) {
             report.duplicates += 1;
+            Some(Outcome::Duplicate)
         } else if self.free <= 0 {
             report.refused_by_limits += 1;
+            None
         } else {
             self.free -= 1;
             report.imported += 1;
+            Some(Outcome::Imported)
         }
     }
 }

@@ -14,7 +14,8 @@
 //!   UTC month counts towards this month's usage (it did take place this month), older ones
 //!   count towards nothing.
 //! - **Contents** go through the normal pipeline (`content::store`: dedup, limits, chunking);
-//!   chunks are re-made from their content, so legacy chunks are reported as rebuilt.
+//!   chunks are re-made from their content, so the legacy chunks of the contents a run
+//!   imported are reported as rebuilt (those of refused or duplicate rows are not).
 //! - **Templates** go through `generate::templates` validation. Fields are derived from the
 //!   valid `{{placeholders}}`; malformed ones are escaped so they render literally. A name
 //!   the organization already uses (the built-ins are given first, as the first listing
@@ -68,7 +69,7 @@ pub struct TableReport {
     pub duplicates: u64,
     /// Refused by the organization's limits; the next run retries them.
     pub refused_by_limits: u64,
-    /// Carried by another row: chunks are re-made from their content by the pipeline.
+    /// Chunks of the contents this run imported, which the pipeline re-made from their text.
     pub rebuilt: u64,
     /// Rows that could not be imported, with the reason.
     pub failed: Vec<FailedRow>,
@@ -179,13 +180,15 @@ pub async fn import(
     }
 
     let mut interrupted = crawls::import(&run, &mut legacy, &mut crawls, progress).await?.is_break();
+    let mut imported = Vec::new();
     if !interrupted {
-        interrupted = contents::import(&run, &mut legacy, &mut contents, progress).await?.is_break();
+        interrupted = contents::import(&run, &mut legacy, &mut contents, &mut imported, progress).await?.is_break();
     }
     if !interrupted {
-        // Chunks are not copied: the pipeline re-chunks (and re-embeds) each imported item,
-        // so every legacy chunk is carried by its content row.
-        chunks.rebuilt = chunks.total;
+        // Chunks are not copied: the pipeline re-chunks (and re-embeds) each item this run
+        // imported, so those items' legacy chunks are rebuilt; the rest (duplicates, refused,
+        // failed or imported before) are not.
+        chunks.rebuilt = chunks_of(&mut legacy, &imported).await?;
         let _ = progress.update("content_chunks", chunks.total, chunks.total);
         interrupted = templates::import(&run, &mut legacy, &mut templates, progress).await?.is_break();
     }
@@ -225,6 +228,22 @@ async fn count(legacy: &mut PgConnection, table: &'static str) -> anyhow::Result
     let n: i64 = read_only(legacy, |c| Box::pin(async move { sqlx::query_scalar(sql).fetch_one(c).await }))
         .await
         .with_context(|| format!("counting legacy {table}"))?;
+    Ok(n.max(0) as u64)
+}
+
+/// How many legacy chunks belong to the legacy contents `ids`.
+async fn chunks_of(legacy: &mut PgConnection, ids: &[i64]) -> anyhow::Result<u64> {
+    let ids = ids.to_vec();
+    let n: i64 = read_only(legacy, move |c| {
+        Box::pin(async move {
+            sqlx::query_scalar("SELECT count(*) FROM content_chunks WHERE content_id::bigint = ANY($1)")
+                .bind(&ids)
+                .fetch_one(c)
+                .await
+        })
+    })
+    .await
+    .context("counting the legacy chunks of the imported contents")?;
     Ok(n.max(0) as u64)
 }
 

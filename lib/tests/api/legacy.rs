@@ -447,6 +447,7 @@ async fn a_legacy_database_is_imported_whole_once_and_left_untouched() {
     }
     let c2 = contents(&again);
     assert_eq!(c2.already_imported, (UNIQUE + DUPLICATES) as u64);
+    assert_eq!(table(&again, "content_chunks").rebuilt, 0, "nothing imported, nothing rebuilt");
     assert_eq!(table(&again, "crawls").already_imported, CRAWLS as u64 - 1);
     assert_eq!(table(&again, "marketing_templates").already_imported, all_templates - 3);
     assert_eq!(footprint(&t, "org_legacy").await, footprint_before);
@@ -593,9 +594,12 @@ async fn rows_over_the_content_limit_are_reported_and_imported_once_it_is_raised
     assert_eq!(c.imported, 50);
     assert_eq!(c.refused_by_limits, (UNIQUE - 50) as u64, "refused rows are reported, not dropped silently");
     assert_eq!(table(&report, "crawls").refused_by_limits, 0, "past crawls are never refused by the crawl limit");
+    // Legacy chunks belong to contents 1–100: only those of the 50 imported items are rebuilt.
+    assert_eq!(table(&report, "content_chunks").rebuilt, 50, "chunks of refused rows are not rebuilt");
 
     set_limit(1000).await;
     let report = import(&t.app.db, &options(&legacy, "org_small"), &mut Quiet).await.unwrap();
     assert_eq!(contents(&report).imported, (UNIQUE - 50) as u64);
+    assert_eq!(table(&report, "content_chunks").rebuilt, 50, "the other 50 items' chunks, now imported");
     assert_eq!(items(&t, "org_small").await.len(), UNIQUE);
 }
