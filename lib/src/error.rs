@@ -106,6 +106,11 @@ impl ApiError {
         }
     }
 
+    /// The same error with a cause that is logged with it and never sent.
+    pub fn with_source(self, source: impl Into<anyhow::Error>) -> Self {
+        Self { source: Some(source.into()), ..self }
+    }
+
     /// The HTTP status this error answers with.
     pub fn status(&self) -> StatusCode {
         self.status

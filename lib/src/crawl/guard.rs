@@ -18,9 +18,10 @@ pub struct Policy {
     pub exempt: Vec<SocketAddr>,
 }
 
-/// A refused address, with the range it falls in.
+/// A refused address, with the range it falls in. Its message names neither (it reaches
+/// error bodies and page reasons, and would map the deployment's network); the log does.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("refusing to connect to {addr} ({range}): only public addresses may be crawled")]
+#[error("address not allowed: only public addresses may be crawled")]
 pub struct Blocked {
     /// The address.
     pub addr: IpAddr,
@@ -117,13 +118,15 @@ impl Policy {
             IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(IpAddr::V6(v6), IpAddr::V4),
             v4 => v4,
         };
-        match special_range(ip) {
-            None => Ok(()),
+        let blocked = match special_range(ip) {
+            None => return Ok(()),
             // Even local development never connects to "nowhere" or to multicast groups.
-            Some(range @ ("unspecified" | "multicast")) => Err(Blocked { addr: ip, range }),
-            Some(_) if self.allow_private_networks => Ok(()),
-            Some(range) => Err(Blocked { addr: ip, range }),
-        }
+            Some(range @ ("unspecified" | "multicast")) => Blocked { addr: ip, range },
+            Some(_) if self.allow_private_networks => return Ok(()),
+            Some(range) => Blocked { addr: ip, range },
+        };
+        tracing::info!(addr = %blocked.addr, range = blocked.range, "crawl guard: refused an address");
+        Err(blocked)
     }
 
     /// Checks a URL's host when it is an IP literal (names are checked when resolved).

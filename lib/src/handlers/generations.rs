@@ -36,18 +36,21 @@ use crate::{
 };
 
 impl From<ProviderError> for ApiError {
+    /// The provider's own words (which can quote a masked key or an account detail) go to the
+    /// log with the request id, never into the body.
     fn from(err: ProviderError) -> Self {
         match err {
             ProviderError::Unavailable(detail) => ApiError::unavailable(
                 "provider_unavailable",
-                format!("the writing model is unavailable; try again shortly ({detail})"),
-                anyhow::anyhow!("provider unavailable"),
+                "the writing model is unavailable; try again shortly",
+                anyhow::anyhow!("provider unavailable: {detail}"),
             ),
             ProviderError::Rejected(detail) => ApiError::new(
                 StatusCode::BAD_GATEWAY,
                 "provider_rejected",
-                format!("the writing model refused the request: {detail}"),
-            ),
+                "the writing model refused the request; its answer is in the server log under this request id",
+            )
+            .with_source(anyhow::anyhow!("provider rejected the request: {detail}")),
         }
     }
 }

@@ -427,6 +427,12 @@ async fn with_private_networks_off_every_internal_target_is_refused_as_ssrf_bloc
     ] {
         let res = send_json(&t, "POST", "/api/crawls", &token, json!({"url": url})).await;
         res.assert_problem(400, "ssrf_blocked");
+        // The refusal says what, not where: no resolved address or range for a prober to map.
+        let detail = res.json()["detail"].as_str().unwrap().to_owned();
+        assert!(detail.contains("address not allowed"), "{detail}");
+        for leak in ["127.", "::1", "169.254", "10.0", "loopback", "private", "link-local"] {
+            assert!(!detail.contains(leak), "{url}: {detail}");
+        }
     }
     assert_eq!(t.count_all("crawls").await, 0, "a refused start writes nothing");
 
