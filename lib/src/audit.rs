@@ -38,8 +38,9 @@ pub async fn record(tenant: &mut Tenant, event: AuditEvent<'_>) -> Result<(), sq
     let (actor, label, ip) = (tenant.user_id(), tenant.actor_label(), tenant.client_ip());
     let details = if event.details.is_null() { Value::Object(Default::default()) } else { event.details };
     sqlx::query(
-        "INSERT INTO audit_events (org_id, actor_user_id, actor_label, action, target_type, target_id, request_id, ip, details)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        "INSERT INTO audit_events (org_id, actor_user_id, actor_label, action, target_type, target_id, request_id,
+                                   client_request_id, ip, details)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
     )
     .bind(org_id)
     .bind(actor)
@@ -48,6 +49,7 @@ pub async fn record(tenant: &mut Tenant, event: AuditEvent<'_>) -> Result<(), sq
     .bind(event.target_type)
     .bind(event.target_id.map(|t| t.chars().take(256).collect::<String>()))
     .bind(request_id::current())
+    .bind(request_id::client())
     .bind(ip)
     .bind(details)
     .execute(tenant.conn())
@@ -108,8 +110,10 @@ pub struct AuditEntry {
     pub target_type: Option<String>,
     /// Its id.
     pub target_id: Option<String>,
-    /// Request that caused it.
+    /// Request that caused it (the server's id).
     pub request_id: Option<String>,
+    /// The id the client sent in `x-request-id` with that request, if any.
+    pub client_request_id: Option<String>,
     /// Client address.
     pub ip: Option<String>,
     /// Structured details.
@@ -133,7 +137,7 @@ pub async fn list(
     let actor = filter.actor.as_deref().filter(|_| !system_only);
     sqlx::query_as(
         "SELECT id, occurred_at, actor_label AS actor, (actor_user_id IS NULL AND actor_label LIKE 'system:%') AS system,
-                action, target_type, target_id, request_id, host(ip) AS ip, details
+                action, target_type, target_id, request_id, client_request_id, host(ip) AS ip, details
            FROM audit_events
           WHERE org_id = $1
             AND ($2::text IS NULL OR action = $2)

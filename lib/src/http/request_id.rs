@@ -1,5 +1,7 @@
-//! Request ids: taken from a sane `x-request-id` (or Vercel's `x-vercel-id`) or made fresh,
-//! echoed in the response, attached to log lines and problem bodies.
+//! Request ids: the server's own for every request (Vercel's `x-vercel-id` when the platform
+//! set one, else a fresh UUID), echoed in the response and attached to log lines, problem
+//! bodies and audit rows. A client's `x-request-id` is kept apart, length-bounded, as
+//! `client_request_id`: a caller cannot choose the id under which its actions are logged.
 
 use axum::{
     extract::Request,
@@ -9,35 +11,52 @@ use axum::{
 };
 use tracing::Instrument;
 
-/// Header carrying the request id both ways.
+/// Header carrying the server's request id in responses, and the client's own in requests.
 pub static HEADER: HeaderName = HeaderName::from_static("x-request-id");
+/// Header Vercel's edge sets on every request it forwards.
+static VERCEL_ID: HeaderName = HeaderName::from_static("x-vercel-id");
+/// Longest client or platform id kept.
+pub const MAX_ID_LEN: usize = 128;
+
+#[derive(Clone)]
+struct Ids {
+    server: String,
+    client: Option<String>,
+}
 
 tokio::task_local! {
-    static REQUEST_ID: String;
+    static IDS: Ids;
 }
 
-/// The id of the request being served on this task, if any.
+/// The server's id of the request being served on this task, if any.
 pub fn current() -> Option<String> {
-    REQUEST_ID.try_with(Clone::clone).ok()
+    IDS.try_with(|ids| ids.server.clone()).ok()
 }
 
-/// Middleware: assigns the id, runs the rest of the stack inside its scope and log span.
+/// The id the client sent in `x-request-id` for the request being served, if it was sane.
+pub fn client() -> Option<String> {
+    IDS.try_with(|ids| ids.client.clone()).ok().flatten()
+}
+
+/// Middleware: assigns the ids, runs the rest of the stack inside their scope and log span.
 pub async fn assign(request: Request, next: Next) -> Response {
-    let id = [&HEADER, &HeaderName::from_static("x-vercel-id")]
-        .into_iter()
-        .find_map(|name| request.headers().get(name).and_then(|v| v.to_str().ok()).filter(|v| is_sane(v)))
-        .map_or_else(|| uuid::Uuid::new_v4().to_string(), str::to_owned);
-    let span =
-        tracing::info_span!("request", request_id = %id, method = %request.method(), path = %request.uri().path());
-    let mut response = REQUEST_ID.scope(id.clone(), next.run(request).instrument(span)).await;
-    if let Ok(value) = HeaderValue::from_str(&id) {
+    let headers = request.headers();
+    let header =
+        |name: &HeaderName| headers.get(name).and_then(|v| v.to_str().ok()).filter(|v| is_sane(v)).map(str::to_owned);
+    let server = header(&VERCEL_ID).unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    let client = header(&HEADER);
+    let span = tracing::info_span!("request", request_id = %server, client_request_id = client.as_deref(),
+        method = %request.method(), path = %request.uri().path());
+    let ids = Ids { server: server.clone(), client };
+    let mut response = IDS.scope(ids, next.run(request).instrument(span)).await;
+    if let Ok(value) = HeaderValue::from_str(&server) {
         response.headers_mut().insert(HEADER.clone(), value);
     }
     response
 }
 
 fn is_sane(id: &str) -> bool {
-    (1..=128).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_:.".contains(&b))
+    (1..=MAX_ID_LEN).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_:.".contains(&b))
 }
 
 #[cfg(test)]

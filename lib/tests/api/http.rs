@@ -105,15 +105,43 @@ async fn dev_sign_in_mints_tokens_for_valid_ids_only() {
 }
 
 #[tokio::test]
-async fn request_ids_are_echoed_and_made_when_missing_or_insane() {
+async fn the_server_names_each_request_and_a_clients_id_is_kept_apart() {
     let t = TestApp::spawn().await;
+    // A client's id never becomes the request's id: the server makes its own.
     let res = t.request(Request::get("/api/nope").header("x-request-id", "req-123").body(Body::empty()).unwrap()).await;
-    assert_eq!(res.headers["x-request-id"], "req-123");
-    assert_eq!(res.json()["request_id"], "req-123");
+    let id = res.headers["x-request-id"].to_str().unwrap().to_owned();
+    assert!(uuid::Uuid::parse_str(&id).is_ok(), "{id}");
+    assert_eq!(res.json()["request_id"], id.as_str());
+    // Vercel's own id is the request's id in a deployment.
     let res =
-        t.request(Request::get("/api/nope").header("x-request-id", "bad id <x>").body(Body::empty()).unwrap()).await;
-    let id = res.headers["x-request-id"].to_str().unwrap();
-    assert!(uuid::Uuid::parse_str(id).is_ok(), "{id}");
+        t.request(Request::get("/api/nope").header("x-vercel-id", "iad1::abc-123").body(Body::empty()).unwrap()).await;
+    assert_eq!(res.headers["x-request-id"], "iad1::abc-123");
+
+    // In the audit log: the server's id, and the client's (bounded, sane) beside it.
+    let admin = t.token("org_rid", "user_admin", Role::Admin);
+    let create = |client_id: String| {
+        Request::post("/api/templates")
+            .header("authorization", format!("Bearer {admin}"))
+            .header("content-type", "application/json")
+            .header("x-request-id", client_id.clone())
+            .body(Body::from(
+                json!({"name": format!("T {}", client_id.len()), "kind": "email", "instructions": "Write.", "fields": []})
+                    .to_string(),
+            ))
+            .unwrap()
+    };
+    let res = t.request(create("my-trace-1".into())).await;
+    assert_eq!(res.status, 201, "{}", String::from_utf8_lossy(&res.body));
+    let server_id = res.headers["x-request-id"].to_str().unwrap().to_owned();
+    assert_eq!(t.request(create("x".repeat(129))).await.status, 201);
+    let log = t.get("/api/audit?action=template.created", &admin).await.json();
+    let items = log["items"].as_array().unwrap();
+    assert_eq!(items.len(), 2, "{log}");
+    let traced = items.iter().find(|e| e["client_request_id"] == "my-trace-1").expect("the client's id is kept");
+    assert_eq!(traced["request_id"], server_id.as_str());
+    let long = items.iter().find(|e| e["client_request_id"] != "my-trace-1").unwrap();
+    assert!(long["client_request_id"].is_null(), "an over-long id is not kept: {long}");
+    assert!(uuid::Uuid::parse_str(long["request_id"].as_str().unwrap()).is_ok());
 }
 
 #[tokio::test]
