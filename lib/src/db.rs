@@ -5,7 +5,7 @@ use std::{str::FromStr, time::Duration};
 
 use anyhow::{Context, bail};
 use sqlx::{
-    PgPool,
+    ConnectOptions, PgPool,
     postgres::{PgConnectOptions, PgPoolOptions},
 };
 use tokio::sync::OnceCell;
@@ -100,8 +100,15 @@ pub async fn check_role(conn: &mut sqlx::PgConnection) -> anyhow::Result<()> {
 
 /// Applies pending migrations over `url` (the direct, unpooled URL in production).
 pub async fn migrate(url: &str) -> anyhow::Result<()> {
-    let pool =
-        PgPoolOptions::new().max_connections(1).connect(url).await.context("connecting to the database to migrate")?;
+    // A migration is one long statement by nature: sqlx's slow-statement warning would print
+    // the whole file (and a backfill's plan) as if something were wrong.
+    let options =
+        PgConnectOptions::from_str(url).context("parsing the database URL to migrate")?.disable_statement_logging();
+    let pool = PgPoolOptions::new()
+        .max_connections(1)
+        .connect_with(options)
+        .await
+        .context("connecting to the database to migrate")?;
     MIGRATOR.run(&pool).await.context("applying migrations")?;
     pool.close().await;
     Ok(())
