@@ -208,6 +208,19 @@ pub struct LlmSettings {
 }
 
 impl Settings {
+    /// Settings that work but leave a risk open, each said once at start-up.
+    pub fn warnings(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        if self.clerk.as_ref().is_some_and(|c| c.authorized_parties.is_empty()) {
+            out.push(
+                "CLERK_AUTHORIZED_PARTIES is not set: session tokens minted for any origin of this Clerk instance \
+                 are accepted; set it to the frontend's origins (see docs/DEPLOY.md)"
+                    .to_owned(),
+            );
+        }
+        out
+    }
+
     /// Reads settings from the process environment.
     pub fn from_env() -> anyhow::Result<Self> {
         Self::from_lookup(|name| std::env::var(name).ok())
@@ -300,20 +313,17 @@ impl Settings {
             database_statement_cache: statement_cache,
             database_acquire_timeout: Duration::from_millis(parse_num("DATABASE_ACQUIRE_TIMEOUT_MS", 5_000)?),
             clerk,
-            cors_allowed_origins: split_list(get("CORS_ALLOWED_ORIGINS"))
-                .into_iter()
-                .map(|o| o.trim_end_matches('/').to_owned())
-                .collect(),
+            cors_allowed_origins: cors_origins(get("CORS_ALLOWED_ORIGINS"))?,
             max_body_bytes: parse_num("MAX_BODY_BYTES", 1024 * 1024)? as usize,
             data_dir,
-            cron_secret: get("CRON_SECRET").map(Secret::new),
+            cron_secret: shared_secret(get("CRON_SECRET"), "CRON_SECRET")?,
             embedding,
             vector_store,
             vector_outbox_lease: Duration::from_secs(parse_num("VECTOR_OUTBOX_LEASE_SECONDS", 300)?.clamp(1, 3600)),
             vector_outbox_worker: parse_bool(get("VECTOR_OUTBOX_WORKER"), "VECTOR_OUTBOX_WORKER", true)?,
             pinecone,
             clerk_webhook_signing_secret: get("CLERK_WEBHOOK_SIGNING_SECRET").map(Secret::new),
-            admin_token: get("VOICEFORGE_ADMIN_TOKEN").map(Secret::new),
+            admin_token: shared_secret(get("VOICEFORGE_ADMIN_TOKEN"), "VOICEFORGE_ADMIN_TOKEN")?,
             rate_limits: crate::ratelimit::RateLimits::from_lookup(get)?,
             crawl: CrawlSettings {
                 allow_private_networks: parse_bool(
@@ -448,6 +458,51 @@ fn parse_bool(value: Option<String>, name: &str, default: bool) -> anyhow::Resul
     }
 }
 
+/// Shortest `CRON_SECRET` or `VOICEFORGE_ADMIN_TOKEN` accepted (Vercel asks for 16 characters
+/// or more for `CRON_SECRET`); a guessable bearer secret would open cron or operator calls.
+pub const MIN_SHARED_SECRET_CHARS: usize = 16;
+
+fn shared_secret(value: Option<String>, name: &str) -> anyhow::Result<Option<Secret>> {
+    match value {
+        Some(v) if v.chars().count() < MIN_SHARED_SECRET_CHARS => bail!(
+            "{name} is {} characters long; use at least {MIN_SHARED_SECRET_CHARS} random characters \
+             (e.g. openssl rand -hex 32)",
+            v.chars().count()
+        ),
+        v => Ok(v.map(Secret::new)),
+    }
+}
+
+/// `CORS_ALLOWED_ORIGINS` as exact origins (`scheme://host[:port]`); `*` and anything that is
+/// not an origin are refused, since a browser would then send members' tokens from any site.
+fn cors_origins(value: Option<String>) -> anyhow::Result<Vec<String>> {
+    split_list(value)
+        .into_iter()
+        .map(|o| {
+            if o == "*" {
+                bail!(
+                    "CORS_ALLOWED_ORIGINS=* would let any website call the API with a signed-in member's \
+                     token; list the frontend's origins instead, e.g. https://app.example.com"
+                );
+            }
+            let origin = o.trim_end_matches('/');
+            let parsed = url::Url::parse(origin).ok().filter(|u| {
+                matches!(u.scheme(), "http" | "https")
+                    && u.host_str().is_some()
+                    && u.path() == "/"
+                    && u.query().is_none()
+                    && u.fragment().is_none()
+                    && u.username().is_empty()
+                    && !origin.ends_with('/')
+            });
+            match parsed {
+                Some(u) if u.origin().ascii_serialization() == origin.to_ascii_lowercase() => Ok(origin.to_owned()),
+                _ => bail!("CORS_ALLOWED_ORIGINS: {o:?} is not an origin like https://app.example.com (scheme, host, optional port; no path)"),
+            }
+        })
+        .collect()
+}
+
 fn split_list(value: Option<String>) -> Vec<String> {
     value.unwrap_or_default().split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect()
 }
@@ -552,12 +607,34 @@ mod tests {
     }
 
     #[test]
+    fn risky_settings_are_refused_or_warned_about_with_what_to_do() {
+        let db = ("DATABASE_URL", "postgres://x");
+        for bad in ["*", "https://a.example/*", "a.example", "https://a.example/app", "ftp://a.example", "https://"] {
+            let err = settings(&[db, ("CORS_ALLOWED_ORIGINS", bad)]).unwrap_err().to_string();
+            assert!(err.contains("CORS_ALLOWED_ORIGINS"), "{bad}: {err}");
+        }
+        let ok = settings(&[db, ("CORS_ALLOWED_ORIGINS", "http://localhost:5173,https://app.example.com")]).unwrap();
+        assert_eq!(ok.cors_allowed_origins, ["http://localhost:5173", "https://app.example.com"]);
+        for name in ["CRON_SECRET", "VOICEFORGE_ADMIN_TOKEN"] {
+            let err = settings(&[db, (name, "short")]).unwrap_err().to_string();
+            assert!(err.contains(name) && err.contains("at least 16"), "{err}");
+            assert!(settings(&[db, (name, "0123456789abcdef")]).is_ok());
+        }
+        let clerk = ("CLERK_ISSUER", "https://clerk.example.com");
+        let warned = settings(&[db, clerk]).unwrap().warnings();
+        assert!(warned.len() == 1 && warned[0].contains("CLERK_AUTHORIZED_PARTIES"), "{warned:?}");
+        let parties = ("CLERK_AUTHORIZED_PARTIES", "https://app.example.com");
+        assert!(settings(&[db, clerk, parties]).unwrap().warnings().is_empty());
+        assert!(settings(&[db]).unwrap().warnings().is_empty(), "dev sign-in alone is not a risk to warn about");
+    }
+
+    #[test]
     fn secrets_do_not_appear_in_debug_output() {
         let s = settings(&[
             ("DATABASE_URL", "postgres://user:hunter2@db/x"),
-            ("CRON_SECRET", "s3cret"),
+            ("CRON_SECRET", "s3cret-s3cret-s3cret"),
             ("CLERK_WEBHOOK_SIGNING_SECRET", "whsec_c2VjcmV0d2g="),
-            ("VOICEFORGE_ADMIN_TOKEN", "adm1n-t0ken"),
+            ("VOICEFORGE_ADMIN_TOKEN", "adm1n-t0ken-adm1n-t0ken"),
         ])
         .unwrap();
         let shown = format!("{s:?}");

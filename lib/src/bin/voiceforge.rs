@@ -83,6 +83,9 @@ async fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
         Command::Serve { port, host, dev_auth, no_dev_auth, frontend_dir } => {
             let settings = Settings::from_env()?;
+            for warning in settings.warnings() {
+                tracing::warn!("{warning}");
+            }
             let asked = match (dev_auth, no_dev_auth) {
                 (true, _) => Some(true),
                 (_, true) => Some(false),

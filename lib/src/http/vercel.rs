@@ -31,20 +31,25 @@ pub async fn run(function: Function) -> Result<(), vercel_runtime::Error> {
         }
     };
     let full_text_only = !app.settings.embedding.provider_set;
+    let warnings = app.settings.warnings();
     let warned = Arc::new(Once::new());
     let router = function_router(app, function);
     vercel_runtime::run(service_fn(move |req: Request, state: vercel_runtime::AppState| {
-        let (router, warned) = (router.clone(), warned.clone());
+        let (router, warned, warnings) = (router.clone(), warned.clone(), warnings.clone());
         let log = request_log(&req, &state);
         crate::telemetry::in_request_log(log.clone(), async move {
-            if full_text_only {
-                warned.call_once(|| {
+            // Said once per instance, inside a request: only a request's logs reach Vercel.
+            warned.call_once(|| {
+                if full_text_only {
                     tracing::warn!(
                         "EMBEDDING_PROVIDER is not set: search is full-text only and no embeddings are \
                          computed (set EMBEDDING_PROVIDER=openai or pinecone; see docs/DEPLOY.md)"
                     );
-                });
-            }
+                }
+                for warning in &warnings {
+                    tracing::warn!("{warning}");
+                }
+            });
             let mut req = req.map(Body::new);
             // Work a handler hands to `Background` continues after the response (wait_until),
             // logging to the same request.
