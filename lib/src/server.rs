@@ -66,7 +66,7 @@ pub fn build_app(settings: Settings, dev_auth: bool) -> anyhow::Result<App> {
     let verifier = TokenVerifier::new(issuers, http.clone());
     let crawler = crate::crawl::Crawler::from_settings(&settings)?;
     let retrieval = crate::search::Retrieval::from_settings(&settings, &http)?;
-    Ok(App::new(AppInner { settings, db, verifier, http, crawler, retrieval, dev_issuer }))
+    Ok(App::new(AppInner { settings, db, verifier, http, crawler, retrieval, health: Default::default(), dev_issuer }))
 }
 
 /// The local server's router: the API, dev sign-in (when on) and the frontend.

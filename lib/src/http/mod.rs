@@ -44,6 +44,8 @@ pub struct AppInner {
     pub crawler: crate::crawl::Crawler,
     /// The embedder and vector store of the content library.
     pub retrieval: crate::search::Retrieval,
+    /// `GET /api/health`'s cached database check and per-address budget.
+    pub health: crate::handlers::health::HealthState,
     /// The local dev issuer, present only under `voiceforge serve`.
     #[cfg(feature = "cli")]
     pub dev_issuer: Option<Arc<crate::auth::dev::DevIssuer>>,

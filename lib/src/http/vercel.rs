@@ -120,6 +120,7 @@ fn build_app() -> anyhow::Result<App> {
         http,
         crawler,
         retrieval,
+        health: Default::default(),
         #[cfg(feature = "cli")]
         dev_issuer: None,
     }))

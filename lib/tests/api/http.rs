@@ -169,6 +169,70 @@ async fn health_reports_the_database() {
         .assert_problem(503, "database_unavailable");
 }
 
+/// A loopback TCP proxy to `target` counting the bytes clients send through it.
+async fn counting_proxy(target: std::net::SocketAddr) -> (u16, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::sync::{
+        Arc,
+        atomic::{AtomicUsize, Ordering},
+    };
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let sent = Arc::new(AtomicUsize::new(0));
+    let counter = sent.clone();
+    tokio::spawn(async move {
+        while let Ok((client, _)) = listener.accept().await {
+            let server = tokio::net::TcpStream::connect(target).await.unwrap();
+            let counter = counter.clone();
+            let ((mut cr, mut cw), (mut sr, mut sw)) = (client.into_split(), server.into_split());
+            tokio::spawn(async move {
+                let mut buf = vec![0u8; 16 * 1024];
+                while let Ok(n @ 1..) = cr.read(&mut buf).await {
+                    counter.fetch_add(n, Ordering::SeqCst);
+                    if sw.write_all(&buf[..n]).await.is_err() {
+                        break;
+                    }
+                }
+            });
+            tokio::spawn(async move { tokio::io::copy(&mut sr, &mut cw).await });
+        }
+    });
+    (port, sent)
+}
+
+#[tokio::test]
+async fn health_checks_the_database_once_for_many_calls_and_limits_each_address() {
+    use std::sync::atomic::Ordering;
+    let db = TestDb::new().await;
+    let mut url = url::Url::parse(&db.url).unwrap();
+    let target = std::net::SocketAddr::new("127.0.0.1".parse().unwrap(), url.port().unwrap_or(5432));
+    let (port, sent) = counting_proxy(target).await;
+    url.set_port(Some(port)).unwrap();
+    let app = voiceforge::server::build_app(settings(url.as_str(), &[]), true).unwrap();
+    let router = voiceforge::server::router(app, std::path::Path::new("/nonexistent"));
+    let health = |ip: &str| Request::get("/api/health").header("x-forwarded-for", ip).body(Body::empty()).unwrap();
+
+    assert_eq!(call(&router, health("203.0.113.1")).await.status, 200);
+    let before = sent.load(Ordering::SeqCst);
+    assert!(before > 0, "the first call checked the database through the proxy");
+    // 40 concurrent calls from several addresses while the check is fresh: not one byte more
+    // to the database.
+    let calls = (0..40).map(|i| call(&router, health(&format!("203.0.113.{}", 10 + i % 4))));
+    let answers = futures_util::future::join_all(calls).await;
+    assert!(answers.iter().all(|r| r.status == 200 && r.json()["database"] == "ok"));
+    assert_eq!(sent.load(Ordering::SeqCst), before, "health calls inside the cache's lifetime reached the database");
+
+    // One address past its budget gets 429 with Retry-After; another still gets its answer.
+    let budget = voiceforge::handlers::health::PER_CLIENT as usize;
+    for _ in 0..budget {
+        assert_eq!(call(&router, health("198.51.100.7")).await.status, 200);
+    }
+    let over = call(&router, health("198.51.100.7")).await;
+    over.assert_problem(429, "rate_limited");
+    assert!(over.headers.contains_key("retry-after"));
+    assert_eq!(call(&router, health("198.51.100.8")).await.status, 200);
+}
+
 #[tokio::test]
 async fn the_local_server_answers_over_tcp_and_serves_the_frontend() {
     let db = TestDb::new().await;
