@@ -125,9 +125,9 @@ describe("GeneratePage", () => {
     expect(within(sources[0]!).getByRole("link", { name: /https:\/\/acme\.test\/pricing/ }).getAttribute("target")).toBe("_blank");
     expect(sources[2]?.textContent).toContain("not cited");
 
-    fireEvent.click(within(result).getByRole("button", { name: "Copy to clipboard" }));
-    expect(await within(result).findByText("Copied.")).toBeTruthy();
-    expect(writeText).toHaveBeenCalledWith(draft.output);
+    fireEvent.click(within(result).getByRole("button", { name: "Copy Markdown" }));
+    expect(await within(result).findByText("Copied as Markdown.")).toBeTruthy();
+    expect(writeText).toHaveBeenCalledWith(expect.stringContaining("Our plan costs $10 a month [1]."));
 
     fireEvent.click(cite);
     expect(await screen.findByText("library item page")).toBeTruthy();
