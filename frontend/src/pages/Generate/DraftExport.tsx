@@ -1,6 +1,5 @@
 import { useId, useState } from "react";
 import type { GenerationSource } from "../../api/types";
-import { draftDocxBlob } from "./draftDocx";
 import { draftAsHtml, draftAsMarkdown, draftAsPlainText, draftFileName, type ExportOptions } from "./draftMarkdown";
 
 /** Offers a file to the browser's downloads under `name`. */
@@ -55,7 +54,8 @@ export function DraftExport({
           ? new Blob([draftAsMarkdown(text, sources, options)], { type: "text/markdown;charset=utf-8" })
           : extension === "html"
             ? new Blob([draftAsHtml(text, sources, { ...options, title })], { type: "text/html;charset=utf-8" })
-            : await draftDocxBlob(text, sources, { ...options, title });
+            : // The docx library is large: loaded only when a .docx is asked for.
+              await import("./draftDocx").then((m) => m.draftDocxBlob(text, sources, { ...options, title }));
       saveBlob(blob, name);
       setStatus(`Downloaded ${name}.`);
     } catch {
