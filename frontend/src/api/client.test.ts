@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from "vitest";
 import { jsonResponse, problem, problemResponse, usageReport } from "../test/fixtures";
-import { ApiError, buildUrl, createApiClient, mintDevToken, type TokenGetter } from "./client";
+import { ApiError, buildUrl, createApiClient, mintDevToken, parseRetryAfter, ProblemCode, type TokenGetter } from "./client";
 
 type Call = { url: string; init: RequestInit };
 
@@ -240,6 +240,106 @@ describe("template, generation and voice calls", () => {
       ["PUT", "/api/voice/guide", JSON.stringify(guide)],
       ["POST", "/api/voice/check", JSON.stringify({ text: "Hello" })],
     ]);
+  });
+});
+
+/** An event-stream response whose body arrives in `pieces`. */
+function streamResponse(...pieces: string[]): Response {
+  const encoder = new TextEncoder();
+  const body = new ReadableStream<Uint8Array>({
+    start(controller) {
+      for (const piece of pieces) controller.enqueue(encoder.encode(piece));
+      controller.close();
+    },
+  });
+  return new Response(body, { status: 200, headers: { "Content-Type": "text/event-stream" } });
+}
+
+describe("generateStream", () => {
+  const stored = { id: "g1", output: "Costs $10 [1]." };
+  const sources = [{ n: 1, content_id: "ct1", chunk_id: "ch1", title: "Pricing", url: null }];
+
+  it("asks for the stream and reports sources, then each piece, then returns the stored draft", async () => {
+    const { fetch, calls } = scriptedFetch(
+      streamResponse(
+        `event: sources\ndata: ${JSON.stringify(sources)}\n\n`,
+        'event: delta\ndata: {"text":"Costs "}\n\nevent: delta\nda',
+        'ta: {"text":"$10 [1]."}\n\n: keep-alive\n\n',
+        `event: done\ndata: ${JSON.stringify(stored)}\n\n`,
+      ),
+    );
+    const api = createApiClient({ getToken: async () => "t", fetch });
+    const seen: unknown[] = [];
+
+    const result = await api.generateStream(
+      { template_id: "t1", inputs: {} },
+      { onSources: (s) => seen.push(["sources", s]), onDelta: (d) => seen.push(["delta", d]) },
+    );
+
+    expect(result).toEqual(stored);
+    expect(seen).toEqual([["sources", sources], ["delta", "Costs "], ["delta", "$10 [1]."]]);
+    expect(calls[0]?.init.body).toBe(JSON.stringify({ template_id: "t1", inputs: {}, stream: true }));
+    expect(new Headers(calls[0]?.init.headers).get("Accept")).toBe("text/event-stream");
+  });
+
+  it("throws the problem of an error event as an ApiError", async () => {
+    const problemBody = problem({ status: 503, code: "provider_unavailable", detail: "the model timed out" });
+    const { fetch } = scriptedFetch(
+      streamResponse('event: delta\ndata: {"text":"Hi"}\n\n', `event: error\ndata: ${JSON.stringify(problemBody)}\n\n`),
+    );
+    const api = createApiClient({ getToken: async () => "t", fetch });
+    const error = (await api.generateStream({ template_id: "t1", inputs: {} }, {}).catch((e: unknown) => e)) as ApiError;
+    expect(error).toBeInstanceOf(ApiError);
+    expect(error.code).toBe("provider_unavailable");
+    expect(error.detail).toBe("the model timed out");
+  });
+
+  it("says the draft was interrupted when the stream ends without done", async () => {
+    const { fetch } = scriptedFetch(streamResponse('event: delta\ndata: {"text":"Hi"}\n\n'));
+    const api = createApiClient({ getToken: async () => "t", fetch });
+    const error = (await api.generateStream({ template_id: "t1", inputs: {} }, {}).catch((e: unknown) => e)) as ApiError;
+    expect(error.code).toBe(ProblemCode.StreamEnded);
+  });
+
+  it("throws an error answered before the stream as an ordinary problem, with Retry-After", async () => {
+    const { fetch } = scriptedFetch(
+      problemResponse(problem({ status: 429, code: "rate_limited", detail: "too many generation requests" }), { "Retry-After": "12" }),
+    );
+    const api = createApiClient({ getToken: async () => "t", fetch });
+    const error = (await api.generateStream({ template_id: "t1", inputs: {} }, {}).catch((e: unknown) => e)) as ApiError;
+    expect(error.status).toBe(429);
+    expect(error.retryAfter).toBe(12);
+  });
+
+  it("passes the abort signal to fetch, and an aborted request rejects with AbortError", async () => {
+    const controller = new AbortController();
+    const fetch = vi.fn((_url: string, init: RequestInit) => {
+      return new Promise<Response>((_resolve, reject) => {
+        init.signal?.addEventListener("abort", () => reject(new DOMException("aborted", "AbortError")));
+      });
+    });
+    const api = createApiClient({ getToken: async () => "t", fetch });
+    const pending = api.generateStream({ template_id: "t1", inputs: {} }, {}, { signal: controller.signal });
+    await vi.waitFor(() => expect(fetch).toHaveBeenCalled());
+    controller.abort();
+    await expect(pending).rejects.toMatchObject({ name: "AbortError" });
+  });
+});
+
+describe("parseRetryAfter", () => {
+  it("reads seconds or an HTTP date, and nothing else", () => {
+    expect(parseRetryAfter("7")).toBe(7);
+    expect(parseRetryAfter(null)).toBeNull();
+    expect(parseRetryAfter("soon")).toBeNull();
+    const now = Date.parse("2026-11-29T08:00:00Z");
+    expect(parseRetryAfter("Sun, 29 Nov 2026 08:00:30 GMT", now)).toBe(30);
+  });
+
+  it("is null on an error without the header", async () => {
+    const { fetch } = scriptedFetch(problemResponse(problem({ status: 403, code: "crawl_limit_reached" })));
+    const api = createApiClient({ getToken: async () => "t", fetch });
+    const error = (await api.startCrawl({ url: "https://a.test" }).catch((e: unknown) => e)) as ApiError;
+    expect(error.retryAfter).toBeNull();
   });
 });
 

@@ -28,6 +28,7 @@ import type {
   SearchResponse,
   StartCrawlRequest,
   StoredStyleGuide,
+  StreamedSource,
   StyleGuide,
   Template,
   TemplateCopy,
@@ -36,6 +37,7 @@ import type {
   Voice,
   VoiceCheck,
 } from "./types";
+import { readEventStream } from "./sse";
 
 export const API_BASE = "/api";
 
@@ -47,8 +49,10 @@ export class ApiError extends Error {
   readonly detail: string;
   readonly type: string;
   readonly requestId: string | undefined;
+  /** Seconds to wait before asking again (`Retry-After` of a 429 or 503), when the API said. */
+  readonly retryAfter: number | null;
 
-  constructor(problem: Problem) {
+  constructor(problem: Problem, { retryAfter = null }: { retryAfter?: number | null } = {}) {
     super(problem.detail || problem.title);
     this.name = "ApiError";
     this.status = problem.status;
@@ -57,6 +61,7 @@ export class ApiError extends Error {
     this.detail = problem.detail;
     this.type = problem.type;
     this.requestId = problem.request_id;
+    this.retryAfter = retryAfter;
   }
 }
 
@@ -70,6 +75,8 @@ export const ProblemCode = {
   SeatLimitReached: "seat_limit_reached",
   NetworkError: "network_error",
   InvalidResponse: "invalid_response",
+  RateLimited: "rate_limited",
+  StreamEnded: "stream_ended",
 } as const;
 
 export interface TokenOptions {
@@ -90,6 +97,14 @@ export interface ApiClientOptions {
 
 export interface RequestOptions {
   signal?: AbortSignal;
+}
+
+/** What a streamed generation reports before it is done. */
+export interface GenerateStreamHandlers {
+  /** The passages the draft will cite, before any text. */
+  onSources?: (sources: StreamedSource[]) => void;
+  /** A piece of the draft as the model writes it (raw: markers not yet checked). */
+  onDelta?: (text: string) => void;
 }
 
 /** What the rest of the app may ask of the API. Tests substitute their own implementation. */
@@ -140,6 +155,12 @@ export interface VoiceForgeApi {
   // Generation
   /** 201 with the stored draft; 409 `library_empty`, 400 `missing_input` / `unknown_input` / `input_too_long`. */
   generate(request: GenerateRequest, options?: RequestOptions): Promise<Generation>;
+  /**
+   * The same, streamed: sources, then the text as it is written, then the stored draft. Errors
+   * before drafting are ordinary problem responses; one while drafting is an `error` event.
+   * Abort with `options.signal`.
+   */
+  generateStream(request: GenerateRequest, handlers: GenerateStreamHandlers, options?: RequestOptions): Promise<Generation>;
   /** Newest first. */
   listGenerations(page?: PageParams, options?: RequestOptions): Promise<Page<Generation>>;
   getGeneration(id: string, options?: RequestOptions): Promise<Generation>;
@@ -159,6 +180,7 @@ interface CallOptions extends RequestOptions {
   method?: "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
   query?: Query;
   body?: unknown;
+  accept?: string;
   /** Send the bearer token (and retry once with a fresh one on 401). */
   auth?: boolean;
   /** Error statuses whose body is still the expected JSON (health answers 503 when degraded). */
@@ -171,12 +193,13 @@ export function createApiClient(options: ApiClientOptions): VoiceForgeApi {
   const fetchImpl = options.fetch ?? defaultFetch;
   const baseUrl = options.baseUrl ?? API_BASE;
 
-  async function call<T>(path: string, callOptions: CallOptions = {}): Promise<T> {
-    const { method = "GET", query, body, signal, auth = true, bodyOnStatus = [] } = callOptions;
+  /** Sends the request with the bearer token; after a 401, once more with a fresh token. */
+  async function request(path: string, callOptions: CallOptions): Promise<Response> {
+    const { method = "GET", query, body, signal, auth = true, accept = "application/json" } = callOptions;
     const url = buildUrl(baseUrl, path, query);
 
     const attempt = async (forceRefresh: boolean): Promise<Response> => {
-      const headers = new Headers({ Accept: "application/json" });
+      const headers = new Headers({ Accept: accept });
       if (body !== undefined) headers.set("Content-Type", "application/json");
       if (auth) {
         const token = await options.getToken(forceRefresh ? { forceRefresh: true } : undefined);
@@ -196,6 +219,12 @@ export function createApiClient(options: ApiClientOptions): VoiceForgeApi {
       await discardBody(response);
       response = await attempt(true);
     }
+    return response;
+  }
+
+  async function call<T>(path: string, callOptions: CallOptions = {}): Promise<T> {
+    const { bodyOnStatus = [] } = callOptions;
+    const response = await request(path, callOptions);
     if (bodyOnStatus.includes(response.status) && isJson(response) && !isProblem(response)) {
       return readJson<T>(new Response(response.body, { status: 200, headers: response.headers }));
     }
@@ -246,7 +275,19 @@ export function createApiClient(options: ApiClientOptions): VoiceForgeApi {
     updateTemplate: (id, patch, o) =>
       call<Template>(`/templates/${encodeURIComponent(id)}`, { ...o, method: "PATCH", body: patch }),
     deleteTemplate: (id, o) => call<void>(`/templates/${encodeURIComponent(id)}`, { ...o, method: "DELETE" }),
-    generate: (request, o) => call<Generation>("/generate", { ...o, method: "POST", body: request }),
+    generate: (body, o) => call<Generation>("/generate", { ...o, method: "POST", body }),
+    generateStream: async (body, handlers, o) => {
+      const response = await request("/generate", {
+        ...o,
+        method: "POST",
+        body: { ...body, stream: true },
+        accept: "text/event-stream",
+      });
+      if (!response.ok || !response.body || !/text\/event-stream/i.test(response.headers.get("content-type") ?? "")) {
+        return readJson<Generation>(response);
+      }
+      return readGenerationStream(response.body, handlers);
+    },
     listGenerations: (page = {}, o) =>
       call<Page<Generation>>("/generations", { ...o, query: { limit: page.limit, cursor: page.cursor } }),
     getGeneration: (id, o) => call<Generation>(`/generations/${encodeURIComponent(id)}`, o),
@@ -254,6 +295,34 @@ export function createApiClient(options: ApiClientOptions): VoiceForgeApi {
     putStyleGuide: (guide, o) => call<StoredStyleGuide>("/voice/guide", { ...o, method: "PUT", body: guide }),
     checkVoice: (text, o) => call<VoiceCheck>("/voice/check", { ...o, method: "POST", body: { text } }),
   };
+}
+
+/** Follows a generation's event stream to its stored draft, or to its error. */
+export async function readGenerationStream(
+  body: ReadableStream<Uint8Array>,
+  handlers: GenerateStreamHandlers,
+): Promise<Generation> {
+  for await (const event of readEventStream(body)) {
+    if (event.event === "sources") handlers.onSources?.(JSON.parse(event.data) as StreamedSource[]);
+    else if (event.event === "delta") handlers.onDelta?.((JSON.parse(event.data) as { text: string }).text);
+    else if (event.event === "done") return JSON.parse(event.data) as Generation;
+    else if (event.event === "error") throw new ApiError(JSON.parse(event.data) as Problem);
+  }
+  throw new ApiError({
+    type: "about:blank",
+    title: "Draft interrupted",
+    status: 0,
+    code: ProblemCode.StreamEnded,
+    detail: "The connection closed before the draft was finished. Try again.",
+  });
+}
+
+/** `Retry-After` in seconds (a number, or an HTTP date from now); null when absent or unreadable. */
+export function parseRetryAfter(value: string | null, now = Date.now()): number | null {
+  if (value === null || value.trim() === "") return null;
+  if (/^\d+$/.test(value.trim())) return Number(value.trim());
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? null : Math.max(0, Math.ceil((at - now) / 1000));
 }
 
 /** `POST /api/dev/token`: mint a Clerk-shaped token from the local server's dev issuer. */
@@ -328,14 +397,17 @@ export async function problemFromResponse(response: Response): Promise<ApiError>
   const text = (key: string): string | undefined =>
     typeof body[key] === "string" && body[key] !== "" ? (body[key] as string) : undefined;
   const title = text("title") ?? (response.statusText || `HTTP ${status}`);
-  return new ApiError({
-    type: text("type") ?? "about:blank",
-    title,
-    status: typeof body.status === "number" ? body.status : status,
-    code: text("code") ?? `http_${status}`,
-    detail: text("detail") ?? fallbackDetail(status, response.statusText),
-    request_id: text("request_id") ?? response.headers.get("x-request-id") ?? undefined,
-  });
+  return new ApiError(
+    {
+      type: text("type") ?? "about:blank",
+      title,
+      status: typeof body.status === "number" ? body.status : status,
+      code: text("code") ?? `http_${status}`,
+      detail: text("detail") ?? fallbackDetail(status, response.statusText),
+      request_id: text("request_id") ?? response.headers.get("x-request-id") ?? undefined,
+    },
+    { retryAfter: parseRetryAfter(response.headers.get("retry-after")) },
+  );
 }
 
 function fallbackDetail(status: number, statusText: string): string {

@@ -164,6 +164,12 @@ export function useStartCrawl() {
       void client.invalidateQueries({ queryKey: queryKeys.crawls });
       void client.invalidateQueries({ queryKey: ["organizations", "usage"] });
     },
+    // The meters may be behind the API: a refusal for the limit updates them.
+    onError: (error) => {
+      if (isApiError(error) && error.code === "crawl_limit_reached") {
+        void client.invalidateQueries({ queryKey: ["organizations", "usage"] });
+      }
+    },
   });
 }
 
@@ -229,6 +235,12 @@ export function useCreateContent() {
       void client.invalidateQueries({ queryKey: ["organizations", "usage"] });
       // The measured voice is recomputed when the library changes.
       void client.invalidateQueries({ queryKey: queryKeys.voice });
+    },
+    // The meters may be behind the API: a refusal for the limit updates them.
+    onError: (error) => {
+      if (isApiError(error) && error.code === "content_limit_reached") {
+        void client.invalidateQueries({ queryKey: ["organizations", "usage"] });
+      }
     },
   });
 }

@@ -512,14 +512,21 @@ export interface Citation {
   /** The `[n]` marker's number. */
   n: number;
   content_id: string;
+  /** The cited passage, when the source was one (absent on drafts stored before passages were cited). */
+  chunk_id?: string | null;
   title: string;
   url: string | null;
 }
 
 export interface GenerationSource extends Citation {
+  /** The headings above the passage. */
+  heading?: string | null;
   /** The passage given to the model (first 500 characters). */
   excerpt: string;
 }
+
+/** A source as the stream announces it before the draft (`event: sources`). */
+export type StreamedSource = Omit<GenerationSource, "excerpt"> & { excerpt?: string };
 
 export interface Generation {
   id: string;

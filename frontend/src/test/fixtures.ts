@@ -124,6 +124,7 @@ export function fakeApi(overrides: Partial<VoiceForgeApi> = {}): VoiceForgeApi {
     updateTemplate: unexpected("updateTemplate"),
     deleteTemplate: unexpected("deleteTemplate"),
     generate: unexpected("generate"),
+    generateStream: unexpected("generateStream"),
     listGenerations: unexpected("listGenerations"),
     getGeneration: unexpected("getGeneration"),
     getVoice: unexpected("getVoice"),

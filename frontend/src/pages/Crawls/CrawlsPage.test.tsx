@@ -179,7 +179,53 @@ describe("CrawlsPage", () => {
 
     const alert = await screen.findByRole("alert");
     expect(alert.textContent).toContain("all of its 10 crawls this month");
-    expect(screen.getByText(/available again next month/)).toBeTruthy();
+    expect(screen.getByText(/You can start crawls again when the month turns/)).toBeTruthy();
+    expect(screen.getByRole("button", { name: "Start crawl" })).toHaveProperty("disabled", true);
+    expect(document.body.textContent).not.toMatch(/operator/i);
+  });
+
+  it("at 100% of the crawl limit disables Start crawl, saying when crawls return and which admins to ask", async () => {
+    const startCrawl = vi.fn();
+    const api = base({
+      getCurrentOrganization: async () => currentOrganization({ role: "member", user: { id: "user_milo" } }),
+      getUsage: async () => usageReport(), // 10 of 10 crawls in 2026-11
+      listOrganizationMembers: async () => ({
+        items: [
+          { user_id: "user_gina", name: "Gina Ray", email: "gina@acme.test", role: "admin" as const, joined_at: "2026-10-01T00:00:00Z", over_limit: false },
+          { user_id: "user_milo", name: "Milo", email: null, role: "member" as const, joined_at: "2026-10-02T00:00:00Z", over_limit: false },
+        ],
+        next_cursor: null,
+        seats: { used: 2, limit: 5 },
+      }),
+      startCrawl,
+    });
+    renderWithApi(<CrawlsPage />, { api });
+
+    const notice = await screen.findByText(/has started all 10 of this month's crawls/);
+    await vi.waitFor(() => expect(notice.textContent).toContain("Gina Ray (gina@acme.test)"));
+    expect(notice.textContent).toContain("You can start crawls again on 1 December 2026");
+    const button = screen.getByRole("button", { name: "Start crawl" });
+    expect(button).toHaveProperty("disabled", true);
+    expect(button.getAttribute("aria-describedby")).toBe(notice.id);
+    fireEvent.submit(button.closest("form")!);
+    expect(startCrawl).not.toHaveBeenCalled();
+  });
+
+  it("after a 429 counts down Retry-After before Start crawl works again", async () => {
+    const startCrawl = vi.fn(async () => {
+      throw new ApiError(problem({ status: 429, code: "rate_limited", detail: "too many crawl starts" }), { retryAfter: 1 });
+    });
+    renderWithApi(<CrawlsPage />, { api: base({ startCrawl }) });
+    await screen.findByText("No crawls yet.");
+    fireEvent.change(screen.getByLabelText("Site address"), { target: { value: "https://acme.example/" } });
+    fireEvent.click(screen.getByRole("button", { name: "Start crawl" }));
+
+    expect(await screen.findByText(/You can try again in/)).toBeTruthy();
+    expect(screen.getByRole("button", { name: "Start crawl" })).toHaveProperty("disabled", true);
+    await vi.waitFor(() => expect(screen.getByRole("button", { name: "Start crawl" })).toHaveProperty("disabled", false), {
+      timeout: 3_000,
+    });
+    expect(screen.queryByText(/You can try again in/)).toBeNull();
   });
 
   it("shows the list's problem detail", async () => {

@@ -1,27 +1,27 @@
 import { useId, useState, type FormEvent, type ReactNode } from "react";
 import { useNavigate } from "react-router";
-import { isApiError } from "../../api/client";
 import { useStartCrawl } from "../../api/queries";
+import { RetryCountdown, useRetryCountdown } from "../../components/RetryCountdown";
 import { ErrorState } from "../../components/StateViews";
+import { useLimit } from "../../usage/useLimit";
 import { defaultCrawlForm, parseCrawlForm, type CrawlFormErrors, type CrawlFormValues } from "./crawlForm";
 
-/** What to do when the API refuses a crawl because of a limit. */
-export function limitAdvice(error: unknown): string | null {
-  if (!isApiError(error)) return null;
-  if (error.code === "crawl_limit_reached") {
-    return "This organization has started all of this month's crawls. Crawls become available again next month, or an operator can raise the limit.";
-  }
-  if (error.code === "content_limit_reached") {
-    return "The library is full. Delete items you no longer need, or ask an operator to raise the limit.";
-  }
-  if (error.code === "rate_limited") return "Too many requests just now. Wait a moment and try again.";
-  return null;
+/** Why an action is unavailable, shown beside its button (which names it in aria-describedby). */
+export function LimitNotice({ id, advice }: { id: string; advice: string | null }) {
+  if (!advice) return null;
+  return (
+    <p id={id} className="notice notice-warning limit-notice">
+      {advice}
+    </p>
+  );
 }
 
 export function StartCrawlForm() {
   const [values, setValues] = useState<CrawlFormValues>(defaultCrawlForm);
   const [errors, setErrors] = useState<CrawlFormErrors>({});
   const start = useStartCrawl();
+  const limit = useLimit("crawls", start.error);
+  const wait = useRetryCountdown(start.error);
   const navigate = useNavigate();
   const ids = { url: useId(), pages: useId(), depth: useId(), include: useId(), exclude: useId() };
 
@@ -49,7 +49,6 @@ export function StartCrawlForm() {
     setErrors({});
     start.mutate(parsed.request, { onSuccess: (crawl) => void navigate(`/crawls/${crawl.id}`) });
   };
-  const advice = limitAdvice(start.error);
 
   return (
     <form className="card form crawl-form" aria-labelledby="start-crawl-heading" onSubmit={submit} noValidate>
@@ -133,11 +132,17 @@ export function StartCrawlForm() {
       {start.isError ? (
         <div>
           <ErrorState error={start.error} title="Could not start the crawl" />
-          {advice ? <p className="field-hint">{advice}</p> : null}
+          <RetryCountdown seconds={wait} />
         </div>
       ) : null}
+      <LimitNotice id="start-crawl-limit" advice={limit.advice} />
       <div className="button-row">
-        <button type="submit" className="button button-primary" disabled={start.isPending}>
+        <button
+          type="submit"
+          className="button button-primary"
+          disabled={start.isPending || limit.reached || wait > 0}
+          aria-describedby={limit.advice ? "start-crawl-limit" : undefined}
+        >
           {start.isPending ? "Starting…" : "Start crawl"}
         </button>
       </div>

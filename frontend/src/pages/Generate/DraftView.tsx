@@ -1,14 +1,44 @@
-import { Fragment, useState, type ReactNode } from "react";
+import { useState } from "react";
 import { Link } from "react-router";
+import { useVoiceCheck } from "../../api/queries";
 import type { Generation, GenerationSource, VoiceCheck } from "../../api/types";
+import { ErrorState } from "../../components/StateViews";
 import { formatDateTime, formatNumber } from "../../format";
 import { kindLabel } from "../Templates/templateForm";
+import { DraftExport } from "./DraftExport";
+import { DraftMarkdown } from "./DraftMarkdown";
+import { citationHref } from "./draftMarkdown";
 
-/** A stored draft: its text with clickable citations, the sources, the voice check and how it was made. */
-export function DraftView({ generation, headingLevel = 2 }: { generation: Generation; headingLevel?: 2 | 3 }) {
+/** How a draft can be made again with the same inputs (absent where that is not offered). */
+export interface Regenerate {
+  onClick: () => void;
+  pending: boolean;
+}
+
+/**
+ * A stored draft: its Markdown rendered with citations linking to the cited passages, copy and
+ * download, editing in place with a voice check of the edited text, the sources, the voice
+ * check and how it was made.
+ */
+export function DraftView({
+  generation,
+  headingLevel = 2,
+  regenerate,
+}: {
+  generation: Generation;
+  headingLevel?: 2 | 3;
+  regenerate?: Regenerate;
+}) {
   const H = `h${headingLevel}` as const;
   const Sub = `h${headingLevel + 1}` as "h3" | "h4";
+  const [text, setText] = useState(generation.output);
+  const [editing, setEditing] = useState(false);
+  const check = useVoiceCheck();
   const cited = new Set(generation.citations.map((c) => c.n));
+  const edited = text !== generation.output;
+  // A check of the edited text, while the text is still what was checked.
+  const editedCheck = check.data && check.variables === text && edited ? check.data : null;
+
   return (
     <article className="draft" aria-labelledby={`draft-${generation.id}`}>
       <div className="draft-head">
@@ -22,7 +52,7 @@ export function DraftView({ generation, headingLevel = 2 }: { generation: Genera
             {" "}({generation.model}) · {formatNumber(generation.usage.total_tokens)} tokens
           </p>
         </div>
-        <CopyButton text={generation.output} />
+        {regenerate ? <RegenerateButton generation={generation} regenerate={regenerate} /> : null}
       </div>
       {Object.keys(generation.inputs).length > 0 ? (
         <dl className="facts draft-inputs">
@@ -34,15 +64,54 @@ export function DraftView({ generation, headingLevel = 2 }: { generation: Genera
           ))}
         </dl>
       ) : null}
+      <DraftExport text={text} sources={generation.sources} title={generation.template.name} createdAt={generation.created_at} />
       <div className="card draft-output">
-        <DraftText text={generation.output} sources={generation.sources} />
+        {editing ? (
+          <textarea
+            className="draft-editor"
+            aria-label="Draft (Markdown)"
+            rows={Math.min(30, Math.max(8, text.split("\n").length + 2))}
+            value={text}
+            onChange={(e) => setText(e.target.value)}
+          />
+        ) : (
+          <DraftMarkdown text={text} sources={generation.sources} />
+        )}
       </div>
+      <div className="button-row">
+        <button type="button" className="button button-secondary" aria-pressed={editing} onClick={() => setEditing(!editing)}>
+          {editing ? "Done editing" : "Edit"}
+        </button>
+        {edited ? (
+          <>
+            <button
+              type="button"
+              className="button button-secondary"
+              disabled={check.isPending || editedCheck !== null}
+              onClick={() => check.mutate(text)}
+            >
+              {check.isPending ? "Checking…" : "Check voice of the edited text"}
+            </button>
+            <button type="button" className="button button-secondary" onClick={() => setText(generation.output)}>
+              Undo edits
+            </button>
+          </>
+        ) : null}
+      </div>
+      {check.isError && check.variables === text ? <ErrorState error={check.error} title="Could not check the voice" /> : null}
       <div className="draft-columns">
         <section aria-labelledby={`voice-${generation.id}`} className="card">
           <Sub id={`voice-${generation.id}`} className="card-title">
             Voice check
           </Sub>
-          <VoiceCheckView check={generation.voice} />
+          <p className="field-hint">
+            {editedCheck
+              ? "Of your edited text."
+              : edited
+                ? "Of the draft as generated; check again for your edits."
+                : "Of the draft as generated."}
+          </p>
+          <VoiceCheckView check={editedCheck ?? generation.voice} />
         </section>
         <section aria-labelledby={`sources-${generation.id}`} className="card">
           <Sub id={`sources-${generation.id}`} className="card-title">
@@ -63,58 +132,34 @@ export function DraftView({ generation, headingLevel = 2 }: { generation: Genera
   );
 }
 
-const MARKER = /\[(\d{1,3})\]/g;
-
-/** The draft's paragraphs, each `[n]` marker a link to the library item it cites. */
-export function DraftText({ text, sources }: { text: string; sources: GenerationSource[] }) {
-  const byN = new Map(sources.map((s) => [s.n, s]));
-  const paragraphs = text.split(/\n{2,}/).filter((p) => p.trim() !== "");
+/** Makes the draft again from the same template and inputs (not once the template is deleted). */
+function RegenerateButton({ generation, regenerate }: { generation: Generation; regenerate: Regenerate }) {
+  const gone = generation.template.id === null;
   return (
-    <>
-      {paragraphs.map((paragraph, i) => (
-        <p key={i} className="draft-paragraph">
-          {paragraph.split("\n").map((line, j) => (
-            <Fragment key={j}>
-              {j > 0 ? <br /> : null}
-              {withCitations(line, byN)}
-            </Fragment>
-          ))}
-        </p>
-      ))}
-    </>
-  );
-}
-
-function withCitations(line: string, byN: Map<number, GenerationSource>): ReactNode[] {
-  const out: ReactNode[] = [];
-  let at = 0;
-  for (const match of line.matchAll(MARKER)) {
-    const n = Number(match[1]);
-    const source = byN.get(n);
-    if (!source) continue;
-    out.push(line.slice(at, match.index));
-    out.push(
-      <Link
-        key={match.index}
-        className="citation"
-        to={`/library/${encodeURIComponent(source.content_id)}`}
-        aria-label={`Source ${n}: ${source.title || "untitled"}`}
-        title={source.title}
+    <div className="regenerate">
+      <button
+        type="button"
+        className="button button-secondary"
+        disabled={gone || regenerate.pending}
+        aria-describedby={gone ? `regenerate-${generation.id}` : undefined}
+        onClick={regenerate.onClick}
       >
-        [{n}]
-      </Link>,
-    );
-    at = match.index + match[0].length;
-  }
-  out.push(line.slice(at));
-  return out;
+        {regenerate.pending ? "Regenerating…" : "Regenerate"}
+      </button>
+      {gone ? (
+        <p id={`regenerate-${generation.id}`} className="field-hint">
+          Its template was deleted.
+        </p>
+      ) : null}
+    </div>
+  );
 }
 
 function SourceItem({ source, cited, generationId }: { source: GenerationSource; cited: boolean; generationId: string }) {
   return (
     <li id={`source-${generationId}-${source.n}`} value={source.n} className="source-item">
       <p className="source-title">
-        <Link to={`/library/${encodeURIComponent(source.content_id)}`}>{source.title || "Untitled"}</Link>
+        <Link to={citationHref(source)}>{source.title || "Untitled"}</Link>
         {cited ? <span className="badge">cited</span> : <span className="muted"> · not cited</span>}
       </p>
       {source.url ? (
@@ -123,6 +168,7 @@ function SourceItem({ source, cited, generationId }: { source: GenerationSource;
           <span className="sr-only"> (opens in a new tab)</span>
         </a>
       ) : null}
+      {source.heading ? <p className="source-heading muted">{source.heading}</p> : null}
       {source.excerpt ? <p className="source-excerpt">{source.excerpt}</p> : null}
     </li>
   );
@@ -161,28 +207,5 @@ export function VoiceCheckView({ check }: { check: VoiceCheck }) {
         </ul>
       )}
     </>
-  );
-}
-
-/** Copies the draft; says whether that worked, politely, to screen readers too. */
-function CopyButton({ text }: { text: string }) {
-  const [state, setState] = useState<"idle" | "copied" | "failed">("idle");
-  const copy = async () => {
-    try {
-      await navigator.clipboard.writeText(text);
-      setState("copied");
-    } catch {
-      setState("failed");
-    }
-  };
-  return (
-    <div className="copy-draft">
-      <button type="button" className="button button-secondary" onClick={() => void copy()}>
-        Copy to clipboard
-      </button>
-      <span role="status" aria-live="polite" className="field-hint">
-        {state === "copied" ? "Copied." : state === "failed" ? "Could not copy: select the text and copy it yourself." : ""}
-      </span>
-    </div>
   );
 }

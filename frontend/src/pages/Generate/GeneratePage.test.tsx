@@ -1,7 +1,7 @@
-import { fireEvent, screen, within } from "@testing-library/react";
+import { act, fireEvent, screen, waitFor, within } from "@testing-library/react";
 import { Route, Routes } from "react-router";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { ApiError, type VoiceForgeApi } from "../../api/client";
+import { ApiError, type GenerateStreamHandlers, type VoiceForgeApi } from "../../api/client";
 import type { Generation, Template } from "../../api/types";
 import { fakeApi, generation, problem, template } from "../../test/fixtures";
 import { renderWithApi } from "../../test/render";
@@ -90,7 +90,7 @@ describe("GeneratePage", () => {
 
   it("requires required fields before asking the API", async () => {
     const generate = vi.fn();
-    renderGenerate({ listTemplates: async () => page([email]), listGenerations: noHistory, generate });
+    renderGenerate({ listTemplates: async () => page([email]), listGenerations: noHistory, generateStream: generate });
     fireEvent.click(await screen.findByRole("button", { name: "Generate draft" }));
     expect(screen.getByText("Topic is required.")).toBeTruthy();
     expect(document.activeElement).toBe(screen.getByLabelText("Topic"));
@@ -102,13 +102,18 @@ describe("GeneratePage", () => {
     vi.stubGlobal("navigator", { ...navigator, clipboard: { writeText } });
     const draft = generation({ id: "g1" });
     const generate = vi.fn(async () => draft);
-    renderGenerate({ listTemplates: async () => page([email]), listGenerations: noHistory, generate });
+    renderGenerate({ listTemplates: async () => page([email]), listGenerations: noHistory, generateStream: generate });
 
     fireEvent.change(await screen.findByLabelText("Topic"), { target: { value: " pricing for teams " } });
     fireEvent.click(screen.getByRole("button", { name: "Generate draft" }));
 
     const result = await screen.findByRole("region", { name: "New draft" });
-    expect(generate).toHaveBeenCalledWith({ template_id: "t1", inputs: { topic: "pricing for teams" }, k: 6 });
+    await within(result).findByRole("heading", { name: /Marketing email/ });
+    expect(generate).toHaveBeenCalledWith(
+      { template_id: "t1", inputs: { topic: "pricing for teams" }, k: 6 },
+      expect.anything(),
+      expect.objectContaining({ signal: expect.any(AbortSignal) }),
+    );
     expect(within(result).getByText(/Our plan costs \$10 a month/)).toBeTruthy();
     const cite = within(result).getByRole("link", { name: "Source 1: Pricing" });
     expect(cite.getAttribute("href")).toBe("/library/ct1");
@@ -125,12 +130,99 @@ describe("GeneratePage", () => {
     expect(within(sources[0]!).getByRole("link", { name: /https:\/\/acme\.test\/pricing/ }).getAttribute("target")).toBe("_blank");
     expect(sources[2]?.textContent).toContain("not cited");
 
-    fireEvent.click(within(result).getByRole("button", { name: "Copy to clipboard" }));
-    expect(await within(result).findByText("Copied.")).toBeTruthy();
-    expect(writeText).toHaveBeenCalledWith(draft.output);
+    fireEvent.click(within(result).getByRole("button", { name: "Copy Markdown" }));
+    expect(await within(result).findByText("Copied as Markdown.")).toBeTruthy();
+    expect(writeText).toHaveBeenCalledWith(expect.stringContaining("Our plan costs $10 a month [1]."));
 
     fireEvent.click(cite);
     expect(await screen.findByText("library item page")).toBeTruthy();
+  });
+
+  it("streams: the sources first, then the text as it is written, then the stored draft", async () => {
+    let handlers: GenerateStreamHandlers = {};
+    let finish: (g: Generation) => void = () => {};
+    const generateStream = vi.fn((_request: unknown, h: GenerateStreamHandlers) => {
+      handlers = h;
+      return new Promise<Generation>((resolve) => (finish = resolve));
+    });
+    renderGenerate({ listTemplates: async () => page([social]), listGenerations: noHistory, generateStream });
+    fireEvent.change(await screen.findByLabelText("Product"), { target: { value: "Widgets" } });
+    fireEvent.click(screen.getByRole("button", { name: "Generate draft" }));
+
+    const result = await screen.findByRole("region", { name: "New draft" });
+    expect(within(result).getByRole("status").textContent).toBe("Retrieving sources…");
+    expect(screen.getByRole("button", { name: "Generating…" })).toHaveProperty("disabled", true);
+
+    act(() => handlers.onSources?.([{ n: 1, content_id: "ct1", chunk_id: "ch1", title: "Pricing", url: null }]));
+    const sources = within(result).getByRole("region", { name: "Sources being drawn on" });
+    expect(within(sources).getByRole("link", { name: "Pricing" }).getAttribute("href")).toBe("/library/ct1#chunk-ch1");
+    expect(within(result).getByRole("status").textContent).toBe("Writing the draft…");
+    expect(within(result).queryByLabelText("Draft so far")).toBeNull();
+
+    act(() => handlers.onDelta?.("## Plans\n\nOur plan costs "));
+    act(() => handlers.onDelta?.("$10 [1]."));
+    const soFar = within(result).getByLabelText("Draft so far");
+    expect(within(soFar).getByRole("heading", { name: "Plans" })).toBeTruthy();
+    expect(soFar.textContent).toContain("Our plan costs $10 [1].");
+    expect(within(soFar).getByRole("link", { name: "Source 1: Pricing" }).getAttribute("href")).toBe("/library/ct1#chunk-ch1");
+
+    act(() => finish(generation({ id: "g1" })));
+    expect(await within(result).findByRole("link", { name: "Permanent link to this draft" })).toBeTruthy();
+    expect(within(result).queryByLabelText("Draft so far")).toBeNull();
+  });
+
+  it("cancels: the request is aborted and the form can be used again", async () => {
+    let signal: AbortSignal | undefined;
+    const generateStream = vi.fn(
+      (_request: unknown, _h: unknown, options?: { signal?: AbortSignal }) =>
+        new Promise<Generation>((_resolve, reject) => {
+          signal = options?.signal;
+          signal?.addEventListener("abort", () => reject(new DOMException("aborted", "AbortError")));
+        }),
+    );
+    renderGenerate({ listTemplates: async () => page([social]), listGenerations: noHistory, generateStream });
+    fireEvent.change(await screen.findByLabelText("Product"), { target: { value: "Widgets" } });
+    fireEvent.click(screen.getByRole("button", { name: "Generate draft" }));
+
+    fireEvent.click(await screen.findByRole("button", { name: "Cancel" }));
+    expect(signal?.aborted).toBe(true);
+    expect(await screen.findByText("Cancelled: the draft was stopped before it was finished.")).toBeTruthy();
+    expect(screen.getByRole("button", { name: "Generate draft" })).toHaveProperty("disabled", false);
+    expect(screen.queryByRole("button", { name: "Cancel" })).toBeNull();
+    expect(screen.queryByRole("alert")).toBeNull();
+  });
+
+  it("after a 429 counts down the Retry-After seconds, then lets the user generate again", async () => {
+    const generateStream = vi.fn(async () => {
+      throw new ApiError(problem({ status: 429, code: "rate_limited", detail: "too many generation requests" }), { retryAfter: 1 });
+    });
+    renderGenerate({ listTemplates: async () => page([social]), listGenerations: noHistory, generateStream });
+    fireEvent.change(await screen.findByLabelText("Product"), { target: { value: "Widgets" } });
+    fireEvent.click(screen.getByRole("button", { name: "Generate draft" }));
+
+    expect(await screen.findByText(/You can try again in/)).toBeTruthy();
+    expect(screen.getByText("1 s")).toBeTruthy();
+    expect(screen.getByRole("button", { name: "Generate draft" })).toHaveProperty("disabled", true);
+    await waitFor(() => expect(screen.getByRole("button", { name: "Generate draft" })).toHaveProperty("disabled", false), {
+      timeout: 3_000,
+    });
+    expect(screen.queryByText(/You can try again in/)).toBeNull();
+  });
+
+  it("regenerates with the same request", async () => {
+    const generateStream = vi
+      .fn()
+      .mockResolvedValueOnce(generation({ id: "g1" }))
+      .mockResolvedValueOnce(generation({ id: "g2", output: "A second take [1]." }));
+    renderGenerate({ listTemplates: async () => page([social]), listGenerations: noHistory, generateStream });
+    fireEvent.change(await screen.findByLabelText("Product"), { target: { value: "Widgets" } });
+    fireEvent.click(screen.getByRole("button", { name: "Generate draft" }));
+
+    fireEvent.click(await screen.findByRole("button", { name: "Regenerate" }));
+    expect(await screen.findByText(/A second take/)).toBeTruthy();
+    expect(generateStream).toHaveBeenCalledTimes(2);
+    expect(generateStream.mock.calls[1]![0]).toEqual(generateStream.mock.calls[0]![0]);
+    expect(generateStream.mock.calls[1]![0]).toEqual({ template_id: "t2", inputs: { product: "Widgets" }, k: 6 });
   });
 
   it("says how to fix an empty library", async () => {
@@ -139,7 +231,7 @@ describe("GeneratePage", () => {
         problem({ status: 409, code: "library_empty", detail: "the library is empty: add your content first (crawl your website or add pages to the library), then generate" }),
       );
     });
-    renderGenerate({ listTemplates: async () => page([social]), listGenerations: noHistory, generate });
+    renderGenerate({ listTemplates: async () => page([social]), listGenerations: noHistory, generateStream: generate });
     fireEvent.change(await screen.findByLabelText("Product"), { target: { value: "Widgets" } });
     fireEvent.click(screen.getByRole("button", { name: "Generate draft" }));
 
@@ -151,7 +243,7 @@ describe("GeneratePage", () => {
     const generate = vi.fn(async () => {
       throw new ApiError(problem({ status: 429, code: "rate_limited", detail: "too many generation requests; retry in 12 s" }));
     });
-    renderGenerate({ listTemplates: async () => page([social]), listGenerations: noHistory, generate });
+    renderGenerate({ listTemplates: async () => page([social]), listGenerations: noHistory, generateStream: generate });
     fireEvent.change(await screen.findByLabelText("Product"), { target: { value: "Widgets" } });
     fireEvent.click(screen.getByRole("button", { name: "Generate draft" }));
 
@@ -163,7 +255,7 @@ describe("GeneratePage", () => {
     const generate = vi.fn(async () => {
       throw new ApiError(problem({ status: 400, code: "input_too_long", detail: "inputs.product: at most 100 characters" }));
     });
-    renderGenerate({ listTemplates: async () => page([social]), listGenerations: noHistory, generate });
+    renderGenerate({ listTemplates: async () => page([social]), listGenerations: noHistory, generateStream: generate });
     fireEvent.change(await screen.findByLabelText("Product"), { target: { value: "Widgets" } });
     fireEvent.click(screen.getByRole("button", { name: "Generate draft" }));
 

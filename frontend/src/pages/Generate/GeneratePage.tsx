@@ -2,25 +2,31 @@ import { useEffect, useId, useRef, useState, type FormEvent } from "react";
 import { Link, useSearchParams } from "react-router";
 import { isApiError } from "../../api/client";
 import { fieldProblem } from "../../api/problemField";
-import { useGenerate, useGenerations, useTemplates } from "../../api/queries";
-import type { Generation, Template } from "../../api/types";
+import { useGenerations, useTemplates } from "../../api/queries";
+import type { GenerateRequest, Template } from "../../api/types";
 import { PageHeader } from "../../components/PageHeader";
+import { RetryCountdown, useRetryCountdown } from "../../components/RetryCountdown";
 import { EmptyState, ErrorState, LoadingState } from "../../components/StateViews";
 import { formatDateTime } from "../../format";
 import { Field } from "../Crawls/StartCrawlForm";
 import { kindLabel } from "../Templates/templateForm";
+import { DraftMarkdown } from "./DraftMarkdown";
+import { citationHref } from "./draftMarkdown";
 import { DraftView, scoreLevel } from "./DraftView";
+import { useGenerationRun, type GenerationRunControls } from "./useGenerationRun";
 import "./generate.css";
 
 export function GeneratePage() {
   const [params, setParams] = useSearchParams();
   const templates = useTemplates();
-  const [draft, setDraft] = useState<Generation | null>(null);
+  const run = useGenerationRun();
+  const draft = run.generation;
   const draftRef = useRef<HTMLElement>(null);
 
   useEffect(() => {
     if (draft) draftRef.current?.focus();
   }, [draft]);
+  const showRun = run.state !== "idle" && (run.state !== "failed" || run.sources.length > 0 || run.text !== "");
 
   // Every template belongs in the choice, however many pages the list takes.
   const { hasNextPage, isFetchingNextPage, isFetchNextPageError, fetchNextPage } = templates;
@@ -57,7 +63,7 @@ export function GeneratePage() {
           templates={list}
           template={chosen}
           onTemplate={(id) => setParams({ template: id }, { replace: true })}
-          onDraft={setDraft}
+          run={run}
           />
         </>
       );
@@ -71,12 +77,22 @@ export function GeneratePage() {
         subtitle="Draft from a template, grounded in your library and written in your voice, with citations."
       />
       {form}
-      {draft ? (
+      {showRun ? (
         <section ref={draftRef} tabIndex={-1} className="section generate-result" aria-label="New draft">
-          <DraftView generation={draft} />
-          <p>
-            <Link to={`/generations/${draft.id}`}>Permanent link to this draft</Link>
-          </p>
+          {draft && run.state === "done" ? (
+            <>
+              <DraftView
+                key={draft.id}
+                generation={draft}
+                regenerate={{ onClick: () => void run.start(run.request!), pending: false }}
+              />
+              <p>
+                <Link to={`/generations/${draft.id}`}>Permanent link to this draft</Link>
+              </p>
+            </>
+          ) : (
+            <StreamingDraft run={run} />
+          )}
         </section>
       ) : null}
       <GenerationHistory />
@@ -96,27 +112,65 @@ export function generateAdvice(error: unknown) {
     );
   }
   if (error.code === "rate_limited") {
-    return "This organization has used its generations for the minute (rate limit). Wait a moment and try again.";
+    return "This organization has used its generations for the minute (rate limit).";
   }
   if (error.code === "provider_unavailable") return "The writing model is busy or unreachable. Try again shortly.";
   return null;
+}
+
+/** A draft while it streams in: its sources first, then its text as it is written. */
+function StreamingDraft({ run }: { run: GenerationRunControls }) {
+  const status =
+    run.state === "streaming"
+      ? run.sources.length === 0
+        ? "Retrieving sources…"
+        : "Writing the draft…"
+      : run.state === "cancelled"
+        ? "Cancelled: the draft was stopped before it was finished."
+        : "The draft stopped before it was finished (see above).";
+  return (
+    <div className="draft">
+      <p role="status" className="muted">
+        {status}
+      </p>
+      {run.sources.length > 0 ? (
+        <section aria-label="Sources being drawn on" className="card">
+          <h2 className="card-title">Sources ({run.sources.length})</h2>
+          <ol className="source-list">
+            {run.sources.map((s) => (
+              <li key={s.n} value={s.n} className="source-item">
+                <Link to={citationHref(s)}>{s.title || "Untitled"}</Link>
+              </li>
+            ))}
+          </ol>
+        </section>
+      ) : null}
+      {run.text ? (
+        <div className="card draft-output" aria-busy={run.state === "streaming"} aria-label="Draft so far">
+          <DraftMarkdown text={run.text} sources={run.sources} />
+        </div>
+      ) : null}
+    </div>
+  );
 }
 
 function GenerateForm({
   templates,
   template,
   onTemplate,
-  onDraft,
+  run,
 }: {
   templates: Template[];
   template: Template;
   onTemplate: (id: string) => void;
-  onDraft: (generation: Generation) => void;
+  run: GenerationRunControls;
 }) {
   const [inputs, setInputs] = useState<Record<string, string>>({});
   const [k, setK] = useState("6");
   const [errors, setErrors] = useState<Record<string, string>>({});
-  const generate = useGenerate();
+  const running = run.state === "streaming";
+  const error = run.state === "failed" ? run.error : null;
+  const wait = useRetryCountdown(error);
   const ids = { template: useId(), k: useId(), heading: useId(), field: useId() };
   const fieldId = (name: string) => `${ids.field}-${name}`;
 
@@ -139,25 +193,24 @@ function GenerateForm({
     const sent = Object.fromEntries(
       template.fields.map((f) => [f.name, (inputs[f.name] ?? "").trim()]).filter(([, v]) => v !== ""),
     );
-    generate.mutate(
-      { template_id: template.id, inputs: sent, k: kNumber },
-      {
-        onSuccess: onDraft,
-        onError: (error) => {
-          const problem = fieldProblem(error);
-          const name = problem?.path.startsWith("inputs.") ? problem.path.slice(7) : problem?.path === "k" ? "k" : null;
-          if (problem && name && (name === "k" || template.fields.some((f) => f.name === name))) {
-            setErrors({ [name]: problem.message });
-            document.getElementById(name === "k" ? ids.k : fieldId(name))?.focus();
-          }
-        },
-      },
-    );
+    void start({ template_id: template.id, inputs: sent, k: kNumber });
   };
 
-  const problem = fieldProblem(generate.error);
+  /** Runs the generation; an input the API refuses is shown beside that input. */
+  const start = async (request: GenerateRequest) => {
+    const outcome = await run.start(request);
+    if (outcome.ok || !("error" in outcome)) return;
+    const problem = fieldProblem(outcome.error);
+    const name = problem?.path.startsWith("inputs.") ? problem.path.slice(7) : problem?.path === "k" ? "k" : null;
+    if (problem && name && (name === "k" || template.fields.some((f) => f.name === name))) {
+      setErrors({ [name]: problem.message });
+      document.getElementById(name === "k" ? ids.k : fieldId(name))?.focus();
+    }
+  };
+
+  const problem = fieldProblem(error);
   const placed = problem && (problem.path === "k" || problem.path.startsWith("inputs.")) && Object.keys(errors).length > 0;
-  const advice = generateAdvice(generate.error);
+  const advice = generateAdvice(error);
 
   return (
     <form className="card form generate-form" aria-labelledby={ids.heading} onSubmit={submit} noValidate>
@@ -223,20 +276,21 @@ function GenerateForm({
           />
         </Field>
       </details>
-      {generate.isError && !placed ? (
+      {error && !placed ? (
         <div>
-          <ErrorState error={generate.error} title="Could not generate a draft" />
+          <ErrorState error={error} title="Could not generate a draft" />
           {advice ? <p className="field-hint">{advice}</p> : null}
+          <RetryCountdown seconds={wait} />
         </div>
       ) : null}
       <div className="button-row">
-        <button type="submit" className="button button-primary" disabled={generate.isPending}>
-          {generate.isPending ? "Generating…" : "Generate draft"}
+        <button type="submit" className="button button-primary" disabled={running || wait > 0}>
+          {running ? "Generating…" : "Generate draft"}
         </button>
-        {generate.isPending ? (
-          <span role="status" className="muted">
-            Retrieving sources and writing; this can take a little while.
-          </span>
+        {running ? (
+          <button type="button" className="button button-secondary" onClick={run.cancel}>
+            Cancel
+          </button>
         ) : null}
       </div>
     </form>

@@ -1,5 +1,5 @@
-import { Link, useParams } from "react-router";
-import { useGeneration } from "../../api/queries";
+import { Link, useNavigate, useParams } from "react-router";
+import { useGenerate, useGeneration } from "../../api/queries";
 import { PageHeader } from "../../components/PageHeader";
 import { ErrorState, LoadingState } from "../../components/StateViews";
 import { DraftView } from "./DraftView";
@@ -9,6 +9,8 @@ import "./generate.css";
 export function GenerationPage() {
   const { id = "" } = useParams();
   const generation = useGeneration(id);
+  const generate = useGenerate();
+  const navigate = useNavigate();
 
   let body;
   if (generation.isPending) {
@@ -16,7 +18,24 @@ export function GenerationPage() {
   } else if (!generation.data) {
     body = <ErrorState error={generation.error} title="Could not load this draft" onRetry={() => void generation.refetch()} />;
   } else {
-    body = <DraftView generation={generation.data} headingLevel={2} />;
+    const { template, inputs } = generation.data;
+    const regenerate = () =>
+      template.id &&
+      generate.mutate(
+        { template_id: template.id, inputs },
+        { onSuccess: (made) => void navigate(`/generations/${made.id}`) },
+      );
+    body = (
+      <>
+        {generate.isError ? <ErrorState error={generate.error} title="Could not regenerate the draft" /> : null}
+        <DraftView
+          key={generation.data.id}
+          generation={generation.data}
+          headingLevel={2}
+          regenerate={{ onClick: regenerate, pending: generate.isPending }}
+        />
+      </>
+    );
   }
   return (
     <div className="page">

@@ -2,9 +2,11 @@ import { useId, useState, type FormEvent } from "react";
 import { useNavigate } from "react-router";
 import { useCreateContent } from "../../api/queries";
 import type { NewContent } from "../../api/types";
+import { RetryCountdown, useRetryCountdown } from "../../components/RetryCountdown";
 import { ErrorState } from "../../components/StateViews";
+import { useLimit } from "../../usage/useLimit";
 import { parseCrawlForm, defaultCrawlForm } from "../Crawls/crawlForm";
-import { Field, limitAdvice } from "../Crawls/StartCrawlForm";
+import { Field, LimitNotice } from "../Crawls/StartCrawlForm";
 
 type Kind = "text" | "url";
 type Errors = Partial<Record<"title" | "text" | "url", string>>;
@@ -29,6 +31,8 @@ export function AddContentForm({ onDone }: { onDone: () => void }) {
   const [values, setValues] = useState({ title: "", text: "", url: "" });
   const [errors, setErrors] = useState<Errors>({});
   const create = useCreateContent();
+  const limit = useLimit("content_items", create.error);
+  const wait = useRetryCountdown(create.error);
   const navigate = useNavigate();
   const ids = { title: useId(), text: useId(), url: useId(), kind: useId() };
 
@@ -48,7 +52,6 @@ export function AddContentForm({ onDone }: { onDone: () => void }) {
     });
   };
   const describedBy = (id: string, error?: string) => (error ? `${id}-error` : undefined);
-  const advice = limitAdvice(create.error);
 
   return (
     <form className="card form add-content" aria-labelledby={`${ids.kind}-heading`} onSubmit={submit} noValidate>
@@ -105,11 +108,17 @@ export function AddContentForm({ onDone }: { onDone: () => void }) {
       {create.isError ? (
         <div>
           <ErrorState error={create.error} title="Could not add the content" />
-          {advice ? <p className="field-hint">{advice}</p> : null}
+          <RetryCountdown seconds={wait} />
         </div>
       ) : null}
+      <LimitNotice id={`${ids.kind}-limit`} advice={limit.advice} />
       <div className="button-row">
-        <button type="submit" className="button button-primary" disabled={create.isPending}>
+        <button
+          type="submit"
+          className="button button-primary"
+          disabled={create.isPending || limit.reached || wait > 0}
+          aria-describedby={limit.advice ? `${ids.kind}-limit` : undefined}
+        >
           {create.isPending ? "Adding…" : "Add to library"}
         </button>
         <button type="button" className="button button-secondary" onClick={onDone}>

@@ -6,17 +6,42 @@ import { contentDetail, fakeApi, problem } from "../../test/fixtures";
 import { renderWithApi } from "../../test/render";
 import { ContentDetailPage } from "./ContentDetailPage";
 
-function renderDetail(api: VoiceForgeApi) {
+function renderDetail(api: VoiceForgeApi, route = "/library/ct1") {
   return renderWithApi(
     <Routes>
       <Route path="/library" element={<p>library list</p>} />
       <Route path="/library/:id" element={<ContentDetailPage />} />
     </Routes>,
-    { api, route: "/library/ct1" },
+    { api, route },
   );
 }
 
 describe("ContentDetailPage", () => {
+  it("opens at the passage a citation points to (#chunk-<id>) and marks it", async () => {
+    const scrolled = vi.fn();
+    Element.prototype.scrollIntoView = scrolled;
+    const api = fakeApi({
+      getContent: async () =>
+        contentDetail({
+          id: "ct1",
+          chunks: [
+            { id: "a", position: 0, heading: "Refunds", text: "Return within 30 days.", token_count: 6, embedding_state: "embedded" },
+            { id: "b", position: 1, heading: "Exceptions", text: "Sale items are final.", token_count: 5, embedding_state: "embedded" },
+          ],
+        }),
+    });
+    renderDetail(api, "/library/ct1#chunk-b");
+
+    const cited = await screen.findByText("cited passage");
+    const passage = cited.closest("li")!;
+    expect(passage.id).toBe("chunk-b");
+    expect(passage.textContent).toContain("Sale items are final.");
+    expect(passage.getAttribute("aria-current")).toBe("location");
+    expect(document.activeElement).toBe(passage);
+    expect(scrolled).toHaveBeenCalledTimes(1);
+    expect(screen.getAllByText("cited passage")).toHaveLength(1);
+  });
+
   it("shows the item and its chunks in order", async () => {
     const api = fakeApi({
       getContent: async () =>

@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState } from "react";
-import { Link, useNavigate, useParams } from "react-router";
+import { Link, useLocation, useNavigate, useParams } from "react-router";
 import { isApiError } from "../../api/client";
 import { useContent, useDeleteContent } from "../../api/queries";
 import type { ContentDetail } from "../../api/types";
@@ -38,7 +38,21 @@ export function ContentDetailPage() {
   );
 }
 
+/** The passage a citation points to (`#chunk-<id>`), if any. */
+export function citedChunkId(hash: string): string | null {
+  const match = /^#chunk-(.+)$/.exec(hash);
+  return match ? decodeURIComponent(match[1]!) : null;
+}
+
 function ContentView({ item }: { item: ContentDetail }) {
+  const cited = citedChunkId(useLocation().hash);
+  // The chunks arrive after the page does, so the browser cannot scroll to the fragment itself.
+  useEffect(() => {
+    if (!cited) return;
+    const passage = document.getElementById(`chunk-${cited}`);
+    passage?.scrollIntoView?.({ block: "start" });
+    passage?.focus({ preventScroll: true });
+  }, [cited]);
   return (
     <>
       <section className="card content-meta" aria-label="About this item">
@@ -82,9 +96,16 @@ function ContentView({ item }: { item: ContentDetail }) {
             {[...item.chunks]
               .sort((a, b) => a.position - b.position)
               .map((chunk) => (
-                <li key={chunk.id} className="card chunk">
+                <li
+                  key={chunk.id}
+                  id={`chunk-${chunk.id}`}
+                  tabIndex={-1}
+                  className={chunk.id === cited ? "card chunk chunk-cited" : "card chunk"}
+                  aria-current={chunk.id === cited ? "location" : undefined}
+                >
                   <p className="chunk-head">
                     <strong>{chunk.heading || "No heading"}</strong>
+                    {chunk.id === cited ? <span className="badge">cited passage</span> : null}
                     <span className="muted">
                       {formatNumber(chunk.token_count)} tokens ·{" "}
                       {chunk.embedding_state === "embedded" ? "searchable by meaning" : "embedding pending"}

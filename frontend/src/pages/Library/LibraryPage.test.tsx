@@ -4,7 +4,19 @@ import { describe, expect, it, vi } from "vitest";
 import { ApiError, type VoiceForgeApi } from "../../api/client";
 import { SEARCH_STATUS_POLL_MS } from "../../api/queries";
 import type { ContentItem } from "../../api/types";
-import { contentDetail, contentItem, fakeApi, problem, searchIndexStatus, searchResult } from "../../test/fixtures";
+import {
+  contentDetail,
+  contentItem,
+  currentOrganization,
+  fakeApi,
+  member,
+  membersPage,
+  metric,
+  problem,
+  searchIndexStatus,
+  searchResult,
+  usageReport,
+} from "../../test/fixtures";
 import { renderWithApi } from "../../test/render";
 import { parseNewContent } from "./AddContentForm";
 import { LibraryPage } from "./LibraryPage";
@@ -198,6 +210,42 @@ describe("LibraryPage", () => {
     fireEvent.click(screen.getByRole("button", { name: "Add to library" }));
     await vi.waitFor(() => expect(screen.getByRole("alert").textContent).toContain("the library holds 1000 items"));
     expect(screen.getByText(/Delete items you no longer need/)).toBeTruthy();
+    expect(screen.getByRole("button", { name: "Add to library" })).toHaveProperty("disabled", true);
+  });
+
+  it("at 100% of the content limit disables Add content and says what a member can do", async () => {
+    renderLibrary(
+      libraryApi({
+        listContents: async () => page([]),
+        getCurrentOrganization: async () => currentOrganization({ role: "member", user: { id: "user_milo" } }),
+        getUsage: async () =>
+          usageReport({ metrics: [metric({ metric: "content_items", label: "Content items", used: 1000, limit: 1000, percent: 100 })] }),
+        listOrganizationMembers: async () => membersPage({ items: [member({ user_id: "user_gina", name: "Gina Ray", role: "admin" })] }),
+      }),
+    );
+    const notice = await screen.findByText(/The library holds all 1,000 items it may hold/);
+    expect(notice.textContent).toContain("Delete items you added and no longer need");
+    await vi.waitFor(() => expect(notice.textContent).toContain("ask an admin of your organization (Gina Ray"));
+    const button = screen.getByRole("button", { name: "Add content" });
+    expect(button).toHaveProperty("disabled", true);
+    expect(button.getAttribute("aria-describedby")).toBe("library-limit");
+  });
+
+  it("after a 429 counts down Retry-After before adding works again", async () => {
+    const createContent = vi.fn(async () => {
+      throw new ApiError(problem({ status: 429, code: "rate_limited", detail: "too many write requests" }), { retryAfter: 1 });
+    });
+    renderLibrary(libraryApi({ listContents: async () => page([]), createContent }));
+    fireEvent.click(await screen.findByRole("button", { name: "Add content" }));
+    fireEvent.change(screen.getByLabelText("Title"), { target: { value: "Notes" } });
+    fireEvent.change(screen.getByLabelText("Text"), { target: { value: "Plain words." } });
+    fireEvent.click(screen.getByRole("button", { name: "Add to library" }));
+
+    expect(await screen.findByText(/You can try again in/)).toBeTruthy();
+    expect(screen.getByRole("button", { name: "Add to library" })).toHaveProperty("disabled", true);
+    await vi.waitFor(() => expect(screen.getByRole("button", { name: "Add to library" })).toHaveProperty("disabled", false), {
+      timeout: 3_000,
+    });
   });
 });
 

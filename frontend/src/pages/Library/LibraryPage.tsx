@@ -6,6 +6,8 @@ import type { ContentFilter, ContentItem, ContentSource } from "../../api/types"
 import { PageHeader } from "../../components/PageHeader";
 import { EmptyState, ErrorState, LoadingState } from "../../components/StateViews";
 import { formatDate, formatNumber } from "../../format";
+import { useLimit } from "../../usage/useLimit";
+import { LimitNotice } from "../Crawls/StartCrawlForm";
 import { AddContentForm } from "./AddContentForm";
 import { PassageSearch } from "./PassageSearch";
 import { SearchIndexProgress } from "./SearchIndexProgress";
@@ -29,6 +31,8 @@ export function LibraryPage() {
   const [params, setParams] = useSearchParams();
   const filter = filterFrom(params);
   const [adding, setAdding] = useState(false);
+  const limit = useLimit("content_items", null);
+  const full = !adding && limit.atLimit;
   useListFollowsIndex();
 
   const apply = (next: ContentFilter) => {
@@ -43,11 +47,19 @@ export function LibraryPage() {
         title="Library"
         subtitle="The content your drafts draw on: crawled pages and texts added by hand."
         actions={
-          <button type="button" className="button button-primary" aria-expanded={adding} onClick={() => setAdding((a) => !a)}>
+          <button
+            type="button"
+            className="button button-primary"
+            aria-expanded={adding}
+            disabled={full}
+            aria-describedby={full ? "library-limit" : undefined}
+            onClick={() => setAdding((a) => !a)}
+          >
             {adding ? "Close" : "Add content"}
           </button>
         }
       />
+      {full ? <LimitNotice id="library-limit" advice={limit.advice} /> : null}
       {adding ? <AddContentForm onDone={() => setAdding(false)} /> : null}
       <SearchIndexProgress />
       <LibraryFilters key={JSON.stringify(filter)} filter={filter} onApply={apply} />
