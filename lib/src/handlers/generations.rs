@@ -161,7 +161,10 @@ fn stream(app: App, member: Member, prepared: Prepared) -> impl IntoResponse {
             .sources
             .iter()
             .enumerate()
-            .map(|(i, s)| serde_json::json!({"n": i + 1, "content_id": s.content_id, "title": s.title, "url": s.url}))
+            .map(|(i, s)| {
+                serde_json::json!({"n": i + 1, "content_id": s.content_id, "chunk_id": s.chunk_id,
+                    "heading": s.heading, "title": s.title, "url": s.url})
+            })
             .collect();
         let _ = tx.send(event("sources", &sources)).await;
         let (dtx, mut drx) = mpsc::channel::<String>(64);

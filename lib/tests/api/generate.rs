@@ -280,6 +280,12 @@ async fn openai_compatible_provider_gets_the_real_wire_format_and_its_tokens_are
     assert!(res.headers["content-type"].to_str().unwrap().starts_with("text/event-stream"));
     let ev = events(&res);
     assert_eq!(ev[0].0, "sources");
+    // The streamed sources name their passage as the stored generation's do.
+    let done_sources = &ev.last().unwrap().1["sources"];
+    for (streamed, stored) in ev[0].1.as_array().unwrap().iter().zip(done_sources.as_array().unwrap()) {
+        assert!(streamed["chunk_id"].is_string(), "{streamed}");
+        assert_eq!((&streamed["chunk_id"], &streamed["heading"]), (&stored["chunk_id"], &stored["heading"]));
+    }
     let deltas: String = ev.iter().filter(|e| e.0 == "delta").map(|e| e.1["text"].as_str().unwrap()).collect();
     assert_eq!(deltas, "Plans are simple [1]. Support is fast [2].");
     let done = &ev.last().unwrap();
