@@ -42,6 +42,8 @@ pub struct Organization {
     pub limits: Limits,
     /// When VoiceForge first saw the organization.
     pub created_at: OffsetDateTime,
+    /// The token issuer the organization belongs to; `None` until a member's first request.
+    pub issuer: Option<String>,
 }
 
 /// Why a caller could not enter their organization.
@@ -63,6 +65,10 @@ pub enum TenancyError {
     /// until Clerk reports them added again.
     #[error("you are no longer a member of this organization")]
     MembershipRemoved,
+    /// The token's issuer is not the one the organization belongs to (a dev token for a
+    /// Clerk organization, or the reverse).
+    #[error("this organization belongs to another sign-in issuer; sign in through that one")]
+    IssuerMismatch,
     /// The database failed.
     #[error(transparent)]
     Database(#[from] sqlx::Error),
@@ -75,6 +81,7 @@ impl From<TenancyError> for ApiError {
             TenancyError::OrganizationDeleted => ApiError::forbidden("organization_deleted", err.to_string()),
             TenancyError::UserDeleted => ApiError::forbidden("user_deleted", err.to_string()),
             TenancyError::MembershipRemoved => ApiError::forbidden("membership_removed", err.to_string()),
+            TenancyError::IssuerMismatch => ApiError::forbidden("issuer_mismatch", err.to_string()),
             TenancyError::Database(db) => db.into(),
         }
     }
@@ -95,13 +102,14 @@ pub fn parse_role(value: &str) -> Role {
 
 macro_rules! org_columns {
     () => {
-        "id, clerk_org_id, name, slug, max_users, max_content_items, max_crawls_per_month, created_at"
+        "id, clerk_org_id, name, slug, max_users, max_content_items, max_crawls_per_month, created_at, issuer"
     };
 }
 const SELECT_ORG_BY_CLERK_ID: &str = concat!("SELECT ", org_columns!(), " FROM organizations WHERE clerk_org_id = $1");
 const SELECT_ORG_BY_ID: &str = concat!("SELECT ", org_columns!(), " FROM organizations WHERE id = $1");
 const INSERT_ORG: &str = concat!(
-    "INSERT INTO organizations (clerk_org_id, name, slug) VALUES ($1, $2, $3) ON CONFLICT (clerk_org_id) DO NOTHING RETURNING ",
+    "INSERT INTO organizations (clerk_org_id, name, slug, issuer) VALUES ($1, $2, $3, $4)
+     ON CONFLICT (clerk_org_id) DO NOTHING RETURNING ",
     org_columns!()
 );
 
@@ -266,8 +274,10 @@ async fn set_org(tx: &mut PgConnection, org_id: Uuid) -> Result<(), sqlx::Error>
 }
 
 async fn upsert_organization(tx: &mut PgConnection, identity: &Identity) -> Result<Organization, TenancyError> {
-    if let Some(org) = sqlx::query_as(SELECT_ORG_BY_CLERK_ID).bind(&identity.org_id).fetch_optional(&mut *tx).await? {
-        return Ok(org);
+    let found: Option<Organization> =
+        sqlx::query_as(SELECT_ORG_BY_CLERK_ID).bind(&identity.org_id).fetch_optional(&mut *tx).await?;
+    if let Some(org) = found {
+        return claim_for_issuer(tx, org, &identity.issuer).await;
     }
     // A token issued before the organization's deletion must not bring it back.
     let deleted: bool =
@@ -284,12 +294,51 @@ async fn upsert_organization(tx: &mut PgConnection, identity: &Identity) -> Resu
         .bind(&identity.org_id)
         .bind(truncate(&name, 256))
         .bind(identity.org_slug.as_deref().map(|s| truncate(s, 256)))
+        .bind(&identity.issuer)
         .fetch_optional(&mut *tx)
         .await?;
     match inserted {
         Some(org) => Ok(org),
         // A concurrent first request created it between our select and insert.
-        None => Ok(sqlx::query_as(SELECT_ORG_BY_CLERK_ID).bind(&identity.org_id).fetch_one(&mut *tx).await?),
+        None => {
+            let org = sqlx::query_as(SELECT_ORG_BY_CLERK_ID).bind(&identity.org_id).fetch_one(&mut *tx).await?;
+            claim_for_issuer(tx, org, &identity.issuer).await
+        }
+    }
+}
+
+/// The issuer of identities that command-line operators act under (`import-legacy
+/// --created-by`): not a token issuer (configured issuers are URLs or the dev issuer), so it
+/// acts on any organization and claims none.
+pub const OPERATOR_ISSUER: &str = "voiceforge-operator";
+
+/// The organization, when `issuer` may act for it: the one it belongs to, or the first to act
+/// for an organization no token has reached yet (made by a webhook, an operator or an import).
+/// Refused before anything of the request is written.
+async fn claim_for_issuer(
+    tx: &mut PgConnection,
+    org: Organization,
+    issuer: &str,
+) -> Result<Organization, TenancyError> {
+    if issuer == OPERATOR_ISSUER {
+        return Ok(org);
+    }
+    match org.issuer.as_deref() {
+        Some(own) if own == issuer => Ok(org),
+        Some(_) => Err(TenancyError::IssuerMismatch),
+        None => {
+            let claimed: Option<String> = sqlx::query_scalar(
+                "UPDATE organizations SET issuer = coalesce(issuer, $2) WHERE id = $1 RETURNING issuer",
+            )
+            .bind(org.id)
+            .bind(issuer)
+            .fetch_optional(&mut *tx)
+            .await?;
+            match claimed {
+                Some(own) if own == issuer => Ok(Organization { issuer: Some(own), ..org }),
+                _ => Err(TenancyError::IssuerMismatch),
+            }
+        }
     }
 }
 

@@ -292,7 +292,7 @@ impl Run<'_> {
                     org_slug: None,
                     org_name: None,
                     role: Role::Admin,
-                    issuer: "import-legacy".into(),
+                    issuer: crate::tenancy::OPERATOR_ISSUER.into(),
                 };
                 Ok(Tenant::begin(self.db, &identity).await?)
             }

@@ -191,3 +191,46 @@ async fn tokens_within_five_seconds_of_their_bounds_are_accepted() {
     });
     assert_eq!(t.get("/api/organizations/current", &sign(&claims)).await.status, 200);
 }
+
+#[tokio::test]
+async fn an_organization_answers_only_tokens_of_the_issuer_it_belongs_to() {
+    let t = TestApp::spawn_with(&[
+        ("CLERK_ISSUER", ISSUER),
+        ("CLERK_JWT_KEY", PUBLIC_KEY),
+        ("CLERK_AUTHORIZED_PARTIES", PARTY),
+        ("CLERK_WEBHOOK_SIGNING_SECRET", crate::webhooks::SECRET),
+    ])
+    .await;
+    let footprint =
+        || async { (t.count_all("organizations").await, t.count_all("users").await, t.count_all("memberships").await) };
+    // Clerk's organization: a dev token naming its id is refused and writes nothing.
+    assert_eq!(t.get("/api/organizations/current", &sign(&v1_claims())).await.status, 200);
+    let before = footprint().await;
+    let dev = t.token("org_clerk", "user_intruder", voiceforge::auth::Role::Admin);
+    t.get("/api/organizations/current", &dev).await.assert_problem(403, "issuer_mismatch");
+    assert_eq!(footprint().await, before, "a refused issuer leaves no user or membership");
+
+    // The reverse: an organization the dev issuer made refuses Clerk's tokens for its id.
+    let local = t.token("org_local", "user_dev", voiceforge::auth::Role::Admin);
+    assert_eq!(t.get("/api/organizations/current", &local).await.status, 200);
+    let mut claims = v1_claims();
+    claims["org_id"] = json!("org_local");
+    claims["sub"] = json!("user_clerk2");
+    let before = footprint().await;
+    t.get("/api/organizations/current", &sign(&claims)).await.assert_problem(403, "issuer_mismatch");
+    assert_eq!(footprint().await, before);
+
+    // An organization a Clerk webhook reported belongs to the first issuer whose token reaches
+    // it: Clerk's here, and the dev issuer is refused from then on.
+    let created = crate::webhooks::envelope(
+        "organization.created",
+        json!({"id": "org_hooked", "object": "organization", "name": "Hooked", "slug": "hooked"}),
+        crate::webhooks::ms(),
+    );
+    crate::webhooks::deliver(&t, &created).await;
+    let mut claims = v1_claims();
+    claims["org_id"] = json!("org_hooked");
+    assert_eq!(t.get("/api/organizations/current", &sign(&claims)).await.status, 200);
+    let dev = t.token("org_hooked", "user_intruder", voiceforge::auth::Role::Admin);
+    t.get("/api/organizations/current", &dev).await.assert_problem(403, "issuer_mismatch");
+}

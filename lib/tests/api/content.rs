@@ -28,7 +28,7 @@ async fn tenant(t: &TestApp, org: &str) -> Tenant {
         org_slug: None,
         org_name: None,
         role: Role::Admin,
-        issuer: "test".into(),
+        issuer: voiceforge::auth::dev::DEV_ISSUER.into(),
     };
     Tenant::begin(&t.app.db, &identity).await.unwrap()
 }
@@ -85,7 +85,7 @@ async fn concurrent_adds_never_exceed_the_content_limit_and_deletes_free_slots()
                     org_slug: None,
                     org_name: None,
                     role: Role::Member,
-                    issuer: "t".into(),
+                    issuer: voiceforge::auth::dev::DEV_ISSUER.into(),
                 };
                 let mut tx = Tenant::begin(&app.db, &identity).await.unwrap();
                 let result = content::store(&mut tx, page(None, &format!("text number {i}"))).await;

@@ -256,7 +256,7 @@ async fn org_templates(t: &TestApp, org: &str) -> HashMap<Uuid, Template> {
         org_slug: None,
         org_name: None,
         role: Role::Admin,
-        issuer: "test".into(),
+        issuer: voiceforge::auth::dev::DEV_ISSUER.into(),
     };
     let mut tenant = voiceforge::tenancy::Tenant::begin(&t.app.db, &identity).await.unwrap();
     let listed = templates::list(&mut tenant, None, 100).await.unwrap();

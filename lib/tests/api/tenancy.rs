@@ -15,7 +15,8 @@ fn identity(org: &str, user: &str, role: Role) -> Identity {
         org_slug: None,
         org_name: None,
         role,
-        issuer: "test".into(),
+        // The organizations of these tests are made through the API with dev tokens.
+        issuer: voiceforge::auth::dev::DEV_ISSUER.into(),
     }
 }
 

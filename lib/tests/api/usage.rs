@@ -54,7 +54,7 @@ async fn usage_figures_match_the_actions_performed() {
         org_slug: None,
         org_name: None,
         role: Role::Admin,
-        issuer: "test".into(),
+        issuer: voiceforge::auth::dev::DEV_ISSUER.into(),
     };
     let mut tenant = Tenant::begin(&t.app.db, &identity).await.unwrap();
     let mut ids = Vec::new();

@@ -23,7 +23,7 @@ pub async fn tenant(t: &TestApp, org: &str, user: &str, role: Role) -> Tenant {
         org_slug: None,
         org_name: None,
         role,
-        issuer: "test".into(),
+        issuer: voiceforge::auth::dev::DEV_ISSUER.into(),
     };
     Tenant::begin(&t.app.db, &identity).await.unwrap()
 }

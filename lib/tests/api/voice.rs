@@ -18,7 +18,7 @@ pub async fn add_page(t: &TestApp, org: &str, url: &str, title: &str, markdown: 
         org_slug: None,
         org_name: None,
         role: Role::Admin,
-        issuer: "test".into(),
+        issuer: voiceforge::auth::dev::DEV_ISSUER.into(),
     };
     let mut tenant = Tenant::begin(&t.app.db, &identity).await.unwrap();
     let page = NewContent {

@@ -367,7 +367,7 @@ async fn a_deleted_user_loses_every_membership_and_keeps_their_items() {
         org_slug: None,
         org_name: None,
         role: Role::Admin,
-        issuer: "test".into(),
+        issuer: voiceforge::auth::dev::DEV_ISSUER.into(),
     };
     let mut tenant = Tenant::begin(&t.app.db, &identity).await.unwrap();
     let page = NewContent {
@@ -416,7 +416,7 @@ async fn organization_deletion_leaves_no_row_of_it_in_any_table() {
             org_slug: None,
             org_name: None,
             role: Role::Admin,
-            issuer: "test".into(),
+            issuer: voiceforge::auth::dev::DEV_ISSUER.into(),
         };
         let mut tenant = Tenant::begin(&t.app.db, &identity).await.unwrap();
         let page = NewContent {
