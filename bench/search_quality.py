@@ -284,6 +284,68 @@ def evaluate(args) -> None:
     print(f"per-question ranks: {args.out}", file=sys.stderr)
 
 
+def rankings(api: Api, query: str) -> dict:
+    """The lexical and the vector candidates of one query as the API ranks them (50 each, at
+    most 10 per page): chunk id → (url, link density, text rank, vector rank)."""
+    out: dict[str, list] = {}
+    for mode, field in (("full_text", "text_rank"), ("vector", "vector_rank")):
+        req = urllib.request.Request(
+            api.base + "/api/search", method="POST",
+            data=json.dumps({"query": query, "k": 50, "per_page": 10, "mode": mode}).encode(),
+            headers={"Authorization": "Bearer " + api.token, "Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=api.timeout) as r:
+            payload = json.load(r)
+        for hit in payload["results"]:
+            row = out.setdefault(hit["chunk_id"], [hit["url"], hit.get("link_density") or 0.0, None, None])
+            row[2 if field == "text_rank" else 3] = hit[field]
+    return out
+
+
+def fuse(cands: dict, rrf_k: float, text_weight: float, link_penalty: float, per_page: int = 2) -> list[str]:
+    """Pages of the top K chunks after reciprocal rank fusion, as lib/src/search/mod.rs fuses."""
+    scored = []
+    for cid, (url, density, tr, vr) in cands.items():
+        s = (text_weight / (rrf_k + tr) if tr else 0.0) + ((1 - link_penalty * density) / (rrf_k + vr) if vr else 0.0)
+        scored.append((-s, cid, url))
+    scored.sort()
+    seen: dict[str, int] = {}
+    urls = []
+    for _, _, url in scored:
+        page = page_of(url)
+        if seen.get(page, 0) < per_page:
+            seen[page] = seen.get(page, 0) + 1
+            urls.append(url)
+            if len(urls) == K:
+                break
+    return distinct_pages(urls)
+
+
+def fusion(args) -> None:
+    """Grid of the fusion's constants over the questions, both rankings fetched once per query."""
+    spec = json.load(open(args.questions))
+    questions = [q for q in spec["questions"] if q.get("slice") or not args.slice]
+    api = Api(args.api, args.token)
+    cands = [rankings(api, q["question"]) for q in questions]
+    grid = []
+    for rrf_k in (5, 10, 20, 30, 60, 100):
+        for w in (0.25, 0.35, 0.5, 0.75, 1.0, 1.5):
+            for lp in (0.0, 0.5, 1.0):
+                rows = [score(fuse(c, rrf_k, w, lp), set(q["pages"])) for c, q in zip(cands, questions)]
+                grid.append((summarize(rows), rrf_k, w, lp))
+    # Each ranking alone, with the link penalty the vector side would get.
+    for name, (w, vw) in {"full_text alone": (1.0, 0.0), "vector alone": (0.0, 1.0)}.items():
+        for lp in (0.0, 0.5, 1.0) if vw else (0.0,):
+            rows = [score(fuse({k: [u, d, tr if w else None, vr if vw else None] for k, (u, d, tr, vr) in c.items()},
+                               60, 1.0, lp), set(q["pages"])) for c, q in zip(cands, questions)]
+            m = summarize(rows)
+            print(f"{name}{f' (link penalty {lp})' if vw else ''}: " + ", ".join(f"{x} {m[x]:.3f}" for x in METRICS))
+    grid.sort(key=lambda g: -g[0]["ndcg@10"])
+    print("| RRF k | text weight | link penalty | hits@3 | hits@10 | MRR@10 | nDCG@10 |")
+    print("| ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for m, rrf_k, w, lp in grid[: args.top]:
+        print(f"| {rrf_k} | {w} | {lp} | " + " | ".join(fmt(m[x]) for x in METRICS) + " |")
+
+
 def fmt(v) -> str:
     return "—" if v is None else f"{v:.3f}"
 
@@ -349,6 +411,13 @@ def main() -> None:
     e.add_argument("--extra", action="append", help="key=value noted under the table")
     e.add_argument("--out", required=True, help="JSON file of per-question ranks")
     e.set_defaults(func=evaluate)
+    f = sub.add_parser("fusion", help="grid of RRF k, lexical weight and link penalty on the questions")
+    f.add_argument("--api", required=True)
+    f.add_argument("--token", default=os.environ.get("VF_TOKEN"))
+    f.add_argument("--questions", default=QUESTIONS)
+    f.add_argument("--slice", action="store_true")
+    f.add_argument("--top", type=int, default=15, help="rows of the grid printed, best nDCG@10 first")
+    f.set_defaults(func=fusion)
     t = sub.add_parser("table", help="one markdown table of several moments' JSON files")
     t.add_argument("results", nargs="+")
     t.set_defaults(func=table)
