@@ -19,7 +19,7 @@ use crate::{
     error::ApiError,
     http::{
         App,
-        extract::{InTenant, ResourceId},
+        extract::{Admitted, InTenant, ResourceId},
         json::ApiJson,
     },
     pagination::{self, PageQuery},
@@ -129,10 +129,11 @@ pub enum NewItem {
 }
 
 /// Adds a manual item (201); 409 `duplicate_content` when the text is already in the
-/// library, 403 `content_limit_reached` at the limit.
+/// library, 403 `content_limit_reached` at the limit. A URL is fetched before the tenant
+/// transaction opens: a slow site must not hold one of the pool's connections.
 pub async fn create_content(
     State(app): State<App>,
-    InTenant(mut tenant): InTenant,
+    member: Admitted,
     ApiJson(body): ApiJson<NewItem>,
 ) -> Result<(StatusCode, ApiJson<impl Serialize>), ApiError> {
     let new = match body {
@@ -181,6 +182,7 @@ pub async fn create_content(
             }
         }
     };
+    let mut tenant = member.tenant(&app).await?;
     let stored = content::store(&mut tenant, new).await?;
     let item = match stored {
         Stored::Created(item) => item,

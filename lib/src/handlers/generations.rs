@@ -4,11 +4,11 @@
 //! A generation runs in three steps so no database connection is held while the model
 //! writes: prepare in one tenant transaction, call the provider, store in a second one.
 
-use std::{convert::Infallible, net::IpAddr};
+use std::convert::Infallible;
 
 use axum::{
-    extract::{FromRequestParts, Query, State},
-    http::{HeaderMap, StatusCode, header, request::Parts},
+    extract::{Query, State},
+    http::{HeaderMap, StatusCode, header},
     response::{
         IntoResponse, Response,
         sse::{Event, KeepAlive, Sse},
@@ -19,7 +19,6 @@ use tokio_stream::{StreamExt, wrappers::ReceiverStream};
 use uuid::Uuid;
 
 use crate::{
-    auth::Identity,
     error::ApiError,
     generate::{
         HybridRetriever,
@@ -28,11 +27,10 @@ use crate::{
     },
     http::{
         App,
-        extract::{Caller, InTenant, ResourceId, admit, client_ip, route_class, unsafe_role},
+        extract::{Admitted, InTenant, ResourceId},
         json::ApiJson,
     },
     pagination::{self, Page, PageQuery},
-    tenancy::Tenant,
 };
 
 impl From<ProviderError> for ApiError {
@@ -68,38 +66,11 @@ impl From<GenerateError> for ApiError {
     }
 }
 
-/// A verified member whose tenant transactions this handler opens itself (twice).
-pub struct Member {
-    identity: Identity,
-    ip: Option<IpAddr>,
-}
-
-impl FromRequestParts<App> for Member {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, app: &App) -> Result<Self, ApiError> {
-        let Caller(identity) = Caller::from_request_parts(parts, app).await?;
-        app.db.ensure_safe_role().await.map_err(unsafe_role)?;
-        // The same gate as every other member route: membership (a removed member is refused
-        // before the body is read), the route's rate limit, and the API-call count.
-        admit(app, &identity, route_class(parts)).await?;
-        Ok(Member { identity, ip: client_ip(parts) })
-    }
-}
-
-impl Member {
-    async fn tenant(&self, app: &App) -> Result<Tenant, ApiError> {
-        let mut tenant = Tenant::begin(&app.db, &self.identity).await?;
-        tenant.set_client_ip(self.ip);
-        Ok(tenant)
-    }
-}
-
 /// Drafts from a template, grounded in the org's library, with citations. Streams
 /// server-sent events when the client sends `Accept: text/event-stream` or `"stream": true`.
 pub async fn post_generate(
     State(app): State<App>,
-    member: Member,
+    member: Admitted,
     headers: HeaderMap,
     ApiJson(req): ApiJson<GenerateRequest>,
 ) -> Result<Response, ApiError> {
@@ -154,7 +125,7 @@ fn event(name: &str, data: &impl serde::Serialize) -> Event {
 
 /// The event stream: `sources` first, `delta` per piece of text, then `done` with the
 /// stored generation, or `error` with a problem document.
-fn stream(app: App, member: Member, prepared: Prepared) -> impl IntoResponse {
+fn stream(app: App, member: Admitted, prepared: Prepared) -> impl IntoResponse {
     let (tx, rx) = mpsc::channel::<Event>(64);
     tokio::spawn(async move {
         let sources: Vec<_> = prepared

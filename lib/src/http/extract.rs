@@ -51,6 +51,36 @@ impl FromRequestParts<App> for InTenant {
     }
 }
 
+/// A verified member who passed the gate ([`admit`]) and whose handler opens its tenant
+/// transactions itself: for work that must not hold a pooled connection meanwhile (fetching
+/// a page, calling a model).
+pub struct Admitted {
+    identity: Identity,
+    ip: Option<std::net::IpAddr>,
+}
+
+impl FromRequestParts<App> for Admitted {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, app: &App) -> Result<Self, ApiError> {
+        let Caller(identity) = Caller::from_request_parts(parts, app).await?;
+        app.db.ensure_safe_role().await.map_err(unsafe_role)?;
+        // The same gate as every other member route: membership (a removed member is refused
+        // before the body is read), the route's rate limit, and the API-call count.
+        admit(app, &identity, route_class(parts)).await?;
+        Ok(Admitted { identity, ip: client_ip(parts) })
+    }
+}
+
+impl Admitted {
+    /// Opens the member's tenant transaction.
+    pub async fn tenant(&self, app: &App) -> Result<Tenant, ApiError> {
+        let mut tenant = Tenant::begin(&app.db, &self.identity).await?;
+        tenant.set_client_ip(self.ip);
+        Ok(tenant)
+    }
+}
+
 /// The edge's gate, in a short transaction of its own before the request's: takes a token
 /// from the member's and the organization's bucket of the route's class (429 `rate_limited`
 /// when either is empty, with nothing taken) and counts the API call. Kept apart so the

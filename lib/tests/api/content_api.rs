@@ -213,3 +213,75 @@ async fn a_url_is_fetched_once_through_the_crawlers_fetcher_and_stored_as_markdo
     t.request(post(json!({"url": format!("{base}/gone")}))).await.assert_problem(502, "fetch_failed");
     assert_eq!(t.count_all("contents").await, 1);
 }
+
+/// A loopback site answering every request with an HTML page whose body drips out over
+/// `drip`, as a slow or hostile site would.
+async fn dripping_site(drip: std::time::Duration) -> std::net::SocketAddr {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        let mut n = 0u32;
+        while let Ok((mut socket, _)) = listener.accept().await {
+            n += 1;
+            tokio::spawn(async move {
+                let mut request = [0u8; 4096];
+                let _ = socket.read(&mut request).await;
+                let body = format!(
+                    "<html><head><title>Slow page {n}</title></head><body><main><h1>Slow page {n}</h1>\
+                     <p>Page {n} of a site that answers slowly, with enough words to be stored as an item.</p>\
+                     </main></body></html>"
+                );
+                let head = format!(
+                    "HTTP/1.1 200 OK\r\ncontent-type: text/html; charset=utf-8\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+                    body.len()
+                );
+                let _ = socket.write_all(head.as_bytes()).await;
+                let parts = 10;
+                for chunk in body.as_bytes().chunks(body.len().div_ceil(parts)) {
+                    tokio::time::sleep(drip / parts as u32).await;
+                    if socket.write_all(chunk).await.is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    addr
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn pages_being_fetched_for_the_library_hold_no_database_connection() {
+    // The pool at its default size and acquire timeout; each page takes longer to arrive than
+    // a request waits for a connection.
+    let t = TestApp::spawn_with(&[
+        ("DATABASE_MAX_CONNECTIONS", "5"),
+        ("DATABASE_ACQUIRE_TIMEOUT_MS", "5000"),
+        ("CRAWL_ALLOW_PRIVATE_NETWORKS", "true"),
+    ])
+    .await;
+    let site = dripping_site(std::time::Duration::from_secs(7)).await;
+    let adder = t.token("org_slow", "user_adder", Role::Member);
+    let adds = (0..10).map(|i| {
+        let body = json!({"url": format!("http://{site}/page-{i}")});
+        t.request(json_request("POST", "/api/contents", &adder, body))
+    });
+    let adds = futures_util::future::join_all(adds);
+    let others = async {
+        // While the ten pages drip, another organization works as usual.
+        tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+        let other = t.token("org_busy", "user_busy", Role::Member);
+        let mut statuses = Vec::new();
+        for _ in 0..5 {
+            statuses.push(t.get("/api/organizations/current", &other).await.status);
+            statuses.push(t.get("/api/contents", &other).await.status);
+        }
+        statuses
+    };
+    let (added, statuses) = tokio::join!(adds, others);
+    assert!(statuses.iter().all(|s| *s == 200), "another organization's requests while pages dripped: {statuses:?}");
+    for res in &added {
+        assert_eq!(res.status, 201, "{}", String::from_utf8_lossy(&res.body));
+    }
+    assert_eq!(t.count_all("contents").await, 10);
+}
