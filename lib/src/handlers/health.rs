@@ -1,6 +1,7 @@
 //! `GET /api/health`: liveness plus database reachability, without authentication. Anyone can
-//! call it, so it stays cheap: one database check answers for [`CHECK_TTL`] (concurrent calls
-//! wait for the same check), and each client address gets [`PER_CLIENT`] calls a minute.
+//! call it, so it stays cheap: a successful database check answers for [`CHECK_TTL`]
+//! (concurrent calls wait for the same check), and each client address gets [`PER_CLIENT`]
+//! calls a minute.
 
 use std::{
     collections::HashMap,
@@ -31,22 +32,22 @@ type Window = (Option<Instant>, HashMap<Option<IpAddr>, u32>);
 /// The cached check and the per-address counters of one instance.
 #[derive(Default)]
 pub struct HealthState {
-    last: tokio::sync::Mutex<Option<(Instant, bool)>>,
+    /// When the database last answered, if within [`CHECK_TTL`] that answer is reused.
+    last: tokio::sync::Mutex<Option<Instant>>,
     window: Mutex<Window>,
 }
 
 impl HealthState {
-    /// Whether the database answered, checked at most once per [`CHECK_TTL`].
+    /// Whether the database answered: a success counts for [`CHECK_TTL`]; a failure is not
+    /// kept, so recovery shows at once (concurrent calls still wait for one check at a time).
     async fn database_up(&self, app: &App) -> bool {
         let mut last = self.last.lock().await;
-        match *last {
-            Some((at, up)) if at.elapsed() < CHECK_TTL => up,
-            _ => {
-                let up = app.db.ping().await;
-                *last = Some((Instant::now(), up));
-                up
-            }
+        if last.is_some_and(|at| at.elapsed() < CHECK_TTL) {
+            return true;
         }
+        let up = app.db.ping().await;
+        *last = up.then(Instant::now);
+        up
     }
 
     /// Counts a call from `ip`; the seconds until the window turns when it is over the budget.
