@@ -150,7 +150,8 @@ test("a streamed draft shows its sources first, can be cancelled, and is saved w
   // Downloads of the stored draft, with markers and source list.
   await page.goto(server.url + generationPath);
   const md = await download(page, page.getByRole("button", { name: "Download .md" }));
-  assert.match(md.name, /^marketing-email-\d{4}-\d{2}-\d{2}\.md$/);
+  // Named after the draft's template and day (the Generate page's first template).
+  assert.match(md.name, /^[a-z0-9]+(-[a-z0-9]+)*-\d{4}-\d{2}-\d{2}\.md$/);
   const markdown = readFileSync(md.path, "utf8");
   assert.match(markdown, /^# Team pricing\n\nOur team plan costs \$10 per member each month \[1\]\./);
   assert.match(markdown, new RegExp(`## Sources\\n\\n- \\\\\\[1\\\\\\] \\[Team pricing\\]\\(<${server.url}/library/${contentId}#chunk-[0-9a-f-]{36}>\\)`));

@@ -107,9 +107,9 @@ test("an admin creates a template, generates a cited draft, follows a citation a
   await screenshot(page, "generate-draft-narrow");
   await page.setViewportSize({ width: 1280, height: 860 });
 
-  // The citation leads to the cited library item.
+  // The citation leads to the cited library item, at the cited passage.
   await citation.click();
-  await page.waitForURL(`**/library/${created.contentId}`);
+  await page.waitForURL(new RegExp(`/library/${created.contentId}(#chunk-[0-9a-f-]{36})?$`));
   await page.getByRole("heading", { level: 1, name: "Team pricing" }).waitFor();
 
   // Voice: figures measured from the library; the admin edits the style guide.
