@@ -294,7 +294,8 @@ async fn upsert_organization(tx: &mut PgConnection, identity: &Identity) -> Resu
         .bind(&identity.org_id)
         .bind(truncate(&name, 256))
         .bind(identity.org_slug.as_deref().map(|s| truncate(s, 256)))
-        .bind(&identity.issuer)
+        // An operator's identity creates the organization without claiming it for anyone.
+        .bind(Some(identity.issuer.as_str()).filter(|i| *i != OPERATOR_ISSUER))
         .fetch_optional(&mut *tx)
         .await?;
     match inserted {
