@@ -155,18 +155,7 @@ async fn hits_at_10(t: &TestApp, token: &str, mode: &str, questions: &[(String, 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn labelled_questions_are_answered_by_words_after_the_crawl_and_by_hybrid_once_embedded() {
-    let Some(root) = ["/usr/share/doc/python3/html", "/usr/share/doc/python3-doc/html"]
-        .into_iter()
-        .map(std::path::PathBuf::from)
-        .find(|d| d.join("library/index.html").is_file())
-    else {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "python3-doc is not installed: scripts/test installs it (apt-get install python3-doc)"
-        );
-        eprintln!("skipping outside CI: python3-doc is not installed (apt-get install python3-doc)");
-        return;
-    };
+    let Some(root) = crate::crawl::python_docs() else { return };
     let questions = slice_questions();
     assert!(questions.len() >= 10, "the labelled set has {} questions on the slice", questions.len());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
